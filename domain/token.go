@@ -1,0 +1,48 @@
+package domain
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// TokenType tells access tokens from refresh tokens. It is the "typ" claim.
+type TokenType string
+
+// The token types.
+const (
+	Access  TokenType = "access"
+	Refresh TokenType = "refresh"
+)
+
+// ParseTokenType returns the TokenType named s, or ErrInvalidArgument.
+func ParseTokenType(s string) (TokenType, error) {
+	switch TokenType(s) {
+	case Access, Refresh:
+		return TokenType(s), nil
+	}
+	return "", fmt.Errorf("%w: token type %q", ErrInvalidArgument, s)
+}
+
+// Claims are the registered and jwtauth claims of a token, without the
+// application's user claims ("usr"), which travel beside them.
+type Claims struct {
+	Issuer    string    // iss
+	Audience  []string  // aud
+	Subject   string    // sub: the user id
+	ExpiresAt time.Time // exp
+	NotBefore time.Time // nbf
+	IssuedAt  time.Time // iat
+	ID        string    // jti
+	Type      TokenType // typ
+	SessionID string    // sid
+	// Generation is the user's generation UUID for Type when the token was
+	// issued (gen). The token is valid only while it is still current.
+	Generation string
+	// IP is the client address the token is bound to (ip, access only).
+	IP netip.Addr
+	// DeviceID is the device the token is bound to (dev).
+	DeviceID string
+	// RefreshCounter is the session's rotation counter (rfc, refresh only).
+	RefreshCounter uint64
+}
