@@ -1,0 +1,190 @@
+package memory
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/ports"
+)
+
+var _ ports.Store = (*Store)(nil)
+
+// Store is an in-memory ports.Store. The zero value is not usable; call
+// NewStore.
+type Store struct {
+	pub ports.Publisher // optional
+
+	mu       sync.RWMutex // guards users and sessions
+	users    map[string]*user
+	sessions map[string]domain.Session
+}
+
+type user struct {
+	lock    sync.Mutex // the per-user lock of UpdateUser
+	access  string
+	refresh string
+}
+
+// NewStore returns an empty Store. When pub is not nil, it receives the
+// invalidation keys of every committed change.
+func NewStore(pub ports.Publisher) *Store {
+	return &Store{
+		pub:      pub,
+		users:    make(map[string]*user),
+		sessions: make(map[string]domain.Session),
+	}
+}
+
+// Generation implements ports.Store.
+func (s *Store) Generation(ctx context.Context, userID string, typ domain.TokenType) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", unavailable(err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u := s.users[userID]
+	if u == nil {
+		return "", nil
+	}
+	if typ == domain.Refresh {
+		return u.refresh, nil
+	}
+	return u.access, nil
+}
+
+// Session implements ports.Store.
+func (s *Store) Session(ctx context.Context, sessionID string) (domain.Session, error) {
+	if err := ctx.Err(); err != nil {
+		return domain.Session{}, unavailable(err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sess, ok := s.sessions[sessionID]
+	if !ok {
+		return domain.Session{}, domain.ErrSessionNotFound
+	}
+	return sess, nil
+}
+
+// Sessions implements ports.Store.
+func (s *Store) Sessions(ctx context.Context, userID string) ([]domain.Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, unavailable(err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.activeLocked(userID), nil
+}
+
+func (s *Store) activeLocked(userID string) []domain.Session {
+	var out []domain.Session
+	for _, sess := range s.sessions {
+		if sess.UserID == userID && sess.RevokedAt.IsZero() {
+			out = append(out, sess)
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.Session) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return compareStrings(a.ID, b.ID)
+	})
+	return out
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// UpdateUser implements ports.Store.
+func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
+	if err := ctx.Err(); err != nil {
+		return unavailable(err)
+	}
+	s.mu.Lock()
+	u := s.users[userID]
+	if u == nil {
+		u = &user{access: domain.NewGeneration(), refresh: domain.NewGeneration()}
+		s.users[userID] = u
+	}
+	s.mu.Unlock()
+
+	u.lock.Lock()
+	defer u.lock.Unlock()
+
+	s.mu.RLock()
+	state := ports.UserState{
+		UserID:            userID,
+		AccessGeneration:  u.access,
+		RefreshGeneration: u.refresh,
+		Sessions:          s.activeLocked(userID),
+	}
+	s.mu.RUnlock()
+
+	change, err := fn(state)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return unavailable(err)
+	}
+
+	var keys []string
+	s.mu.Lock()
+	if change.NewAccessGeneration != "" {
+		u.access = change.NewAccessGeneration
+		keys = append(keys, ports.GenerationKey(userID, domain.Access))
+	}
+	if change.NewRefreshGeneration != "" {
+		u.refresh = change.NewRefreshGeneration
+		keys = append(keys, ports.GenerationKey(userID, domain.Refresh))
+	}
+	for _, sess := range change.Put {
+		sess.UserID = userID
+		s.sessions[sess.ID] = sess
+	}
+	for _, id := range change.Revoke {
+		sess, ok := s.sessions[id]
+		if !ok || sess.UserID != userID || !sess.RevokedAt.IsZero() {
+			continue
+		}
+		sess.RevokedAt = change.RevokedAt
+		s.sessions[id] = sess
+		keys = append(keys, ports.SessionKey(id))
+	}
+	s.mu.Unlock()
+
+	if s.pub != nil && len(keys) > 0 {
+		// The memory bus cannot fail; a real publisher's error would mean
+		// other instances missed the change, which their bus health covers.
+		_ = s.pub.Publish(ctx, keys...)
+	}
+	return nil
+}
+
+// Prune implements ports.Store.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, unavailable(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for id, sess := range s.sessions {
+		revoked := !sess.RevokedAt.IsZero() && sess.RevokedAt.Before(before)
+		if revoked || sess.ExpiresAt.Before(before) {
+			delete(s.sessions, id)
+			n++
+		}
+	}
+	return n, nil
+}

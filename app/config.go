@@ -1,0 +1,90 @@
+package app
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/jwtauth/jwtauth/domain"
+)
+
+// Config tunes a Service. The zero value of every field means its default.
+type Config struct {
+	// AccessTTL is the lifetime of access tokens. Default 10m.
+	AccessTTL time.Duration
+	// RefreshTTL is the lifetime of refresh tokens. Default 720h.
+	RefreshTTL time.Duration
+	// DevicePolicy limits concurrent devices. Default: no limit; when a
+	// limit is set without an action, EvictOldest.
+	DevicePolicy domain.DevicePolicy
+	// IPBinding binds access tokens to the client IP. Default IPStrict.
+	IPBinding domain.IPBinding
+	// RotateRefresh issues a new refresh token on every refresh and treats
+	// an old one as reuse. Default false.
+	RotateRefresh bool
+	// ReuseGrace is how long after a rotation the previous refresh token is
+	// still accepted (two tabs refreshing at once). Default 10s; negative
+	// means no grace.
+	ReuseGrace time.Duration
+	// SessionMaxAge is a session's absolute lifetime; refreshes never
+	// extend it. Default RefreshTTL.
+	SessionMaxAge time.Duration
+	// IdleTimeout ends a session not refreshed for this long. Default 0
+	// (off).
+	IdleTimeout time.Duration
+	// UserFromToken takes the user claims from the access token instead of
+	// calling the UserLoader on every request. Default false.
+	UserFromToken bool
+	// Issuer and Audience are written to every token (iss, aud). Default
+	// empty (not written). The codec checks them when configured.
+	Issuer   string
+	Audience []string
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// withDefaults returns c with defaults applied, or an error naming the
+// first invalid field.
+func (c Config) withDefaults() (Config, error) {
+	if c.AccessTTL == 0 {
+		c.AccessTTL = 10 * time.Minute
+	}
+	if c.RefreshTTL == 0 {
+		c.RefreshTTL = 720 * time.Hour
+	}
+	if c.SessionMaxAge == 0 {
+		c.SessionMaxAge = c.RefreshTTL
+	}
+	if c.ReuseGrace == 0 {
+		c.ReuseGrace = 10 * time.Second
+	} else if c.ReuseGrace < 0 {
+		c.ReuseGrace = 0
+	}
+	if c.IPBinding == "" {
+		c.IPBinding = domain.IPStrict
+	}
+	if c.DevicePolicy.OnLimit == "" {
+		c.DevicePolicy.OnLimit = domain.EvictOldest
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	switch {
+	case c.AccessTTL < 0:
+		return c, fmt.Errorf("%w: AccessTTL must be positive", domain.ErrInvalidArgument)
+	case c.RefreshTTL < 0:
+		return c, fmt.Errorf("%w: RefreshTTL must be positive", domain.ErrInvalidArgument)
+	case c.SessionMaxAge < 0:
+		return c, fmt.Errorf("%w: SessionMaxAge must be positive", domain.ErrInvalidArgument)
+	case c.IdleTimeout < 0:
+		return c, fmt.Errorf("%w: IdleTimeout must not be negative", domain.ErrInvalidArgument)
+	case c.DevicePolicy.Limit < 0:
+		return c, fmt.Errorf("%w: DevicePolicy.Limit must not be negative", domain.ErrInvalidArgument)
+	}
+	if _, err := domain.ParseIPBinding(string(c.IPBinding)); err != nil {
+		return c, err
+	}
+	if _, err := domain.ParseLimitAction(string(c.DevicePolicy.OnLimit)); err != nil {
+		return c, err
+	}
+	return c, nil
+}

@@ -1,0 +1,494 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/ports"
+)
+
+// Limits on caller-supplied values. Longer input is rejected (ids, tokens)
+// or truncated (device names) before it reaches a store.
+const (
+	MaxTokenLen      = 16 << 10
+	MaxUserIDLen     = 256
+	MaxDeviceIDLen   = 256
+	MaxDeviceNameLen = 256
+)
+
+// Deps are the adapters a Service uses.
+type Deps[U any] struct {
+	// Store holds generations and sessions. Required.
+	Store ports.Store
+	// Codec signs and parses the inner JWT. Required.
+	Codec ports.TokenCodec
+	// Cipher encrypts tokens. Optional: nil issues plain signed tokens.
+	Cipher ports.Cipher
+	// Cache caches generation and session lookups. Optional.
+	Cache ports.Cache
+	// Bus delivers other instances' invalidations to Cache. Optional for a
+	// single instance; required for several instances sharing a store.
+	Bus ports.Bus
+	// Users loads fresh user claims on refresh, and on every Authenticate
+	// unless Config.UserFromToken. Optional: nil yields the zero U.
+	Users ports.UserLoader[U]
+}
+
+// Pair is the result of a login or a refresh.
+type Pair struct {
+	AccessToken      string
+	AccessExpiresAt  time.Time
+	RefreshToken     string // empty after a refresh without rotation
+	RefreshExpiresAt time.Time
+	SessionID        string
+}
+
+// Principal is an authenticated request's identity.
+type Principal[U any] struct {
+	UserID    string
+	SessionID string
+	User      U
+	Claims    domain.Claims
+}
+
+// Service implements the use cases. It is safe for concurrent use.
+type Service[U any] struct {
+	cfg  Config
+	deps Deps[U]
+	// epoch counts invalidations seen; a cache fill started before an
+	// invalidation is dropped, so a racing read cannot re-cache a stale
+	// value.
+	epoch atomic.Uint64
+}
+
+// New returns a Service, or an error wrapping domain.ErrInvalidArgument
+// when cfg or deps are unusable.
+func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if deps.Store == nil || deps.Codec == nil {
+		return nil, fmt.Errorf("%w: Store and Codec are required", domain.ErrInvalidArgument)
+	}
+	s := &Service[U]{cfg: cfg, deps: deps}
+	if deps.Bus != nil && deps.Cache != nil {
+		deps.Bus.Subscribe(s.onInvalidate)
+	}
+	return s, nil
+}
+
+// Config returns the effective configuration, defaults applied.
+func (s *Service[U]) Config() Config { return s.cfg }
+
+func (s *Service[U]) onInvalidate(keys []string) {
+	s.epoch.Add(1)
+	if keys == nil {
+		s.deps.Cache.Reset()
+		return
+	}
+	s.deps.Cache.Delete(keys...)
+}
+
+// Login issues an access and refresh token pair for a user whose
+// credentials the application has checked. In one transaction locked per
+// user it applies the device policy, replaces this device's previous
+// session, and creates the new session.
+func (s *Service[U]) Login(ctx context.Context, userID string, user U, client domain.ClientInfo) (Pair, error) {
+	if err := checkUserID(userID); err != nil {
+		return Pair{}, err
+	}
+	client, err := cleanClient(client)
+	if err != nil {
+		return Pair{}, err
+	}
+	now := s.cfg.Now()
+	sess := domain.Session{
+		ID:         domain.NewID(),
+		UserID:     userID,
+		DeviceID:   client.DeviceID,
+		DeviceName: client.DeviceName,
+		IP:         client.IP,
+		CreatedAt:  now,
+		LastSeenAt: now,
+		ExpiresAt:  now.Add(s.cfg.SessionMaxAge),
+	}
+	var (
+		pair    Pair
+		evicted []string
+	)
+	err = s.deps.Store.UpdateUser(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+		decision, err := s.cfg.DevicePolicy.Decide(s.active(st.Sessions, now), client.DeviceID)
+		if err != nil {
+			return ports.UserChange{}, err
+		}
+		change := ports.UserChange{Put: []domain.Session{sess}, Revoke: decision.Revoke, RevokedAt: now}
+		access, refresh := st.AccessGeneration, st.RefreshGeneration
+		if decision.RotateGenerations {
+			access, refresh = domain.NewGeneration(), domain.NewGeneration()
+			change.NewAccessGeneration, change.NewRefreshGeneration = access, refresh
+		}
+		evicted = s.changedKeys(userID, change)
+		pair, err = s.mint(sess, user, access, refresh, true)
+		return change, err
+	})
+	if err != nil {
+		return Pair{}, err
+	}
+	s.evictLocal(evicted)
+	return pair, nil
+}
+
+// Authenticate checks an access token presented by client and returns its
+// principal: decrypt, verify, type, IP binding, device binding, current
+// generation, active session.
+func (s *Service[U]) Authenticate(ctx context.Context, raw string, client domain.ClientInfo) (Principal[U], error) {
+	var p Principal[U]
+	var dst any
+	if s.cfg.UserFromToken {
+		dst = &p.User
+	}
+	c, err := s.decode(raw, dst)
+	if err != nil {
+		return Principal[U]{}, err
+	}
+	if err := s.checkAccess(ctx, c, client); err != nil {
+		return Principal[U]{}, err
+	}
+	if !s.cfg.UserFromToken {
+		if p.User, err = s.loadUser(ctx, c.Subject); err != nil {
+			return Principal[U]{}, err
+		}
+	}
+	p.UserID, p.SessionID, p.Claims = c.Subject, c.SessionID, c
+	return p, nil
+}
+
+func (s *Service[U]) checkAccess(ctx context.Context, c domain.Claims, client domain.ClientInfo) error {
+	if c.Type != domain.Access {
+		return fmt.Errorf("%w: want an access token", domain.ErrWrongTokenType)
+	}
+	if !s.cfg.IPBinding.Allows(c.IP, client.IP) {
+		return fmt.Errorf("%w: IP address", domain.ErrClientMismatch)
+	}
+	if c.DeviceID != client.DeviceID {
+		return fmt.Errorf("%w: device", domain.ErrClientMismatch)
+	}
+	if err := s.checkGeneration(ctx, c); err != nil {
+		return err
+	}
+	return s.checkSession(ctx, c)
+}
+
+// Verify reports whether raw is a valid token of either type for client,
+// returning its type. It never changes state: a reused refresh token is
+// reported, not punished.
+func (s *Service[U]) Verify(ctx context.Context, raw string, client domain.ClientInfo) (domain.TokenType, error) {
+	c, err := s.decode(raw, nil)
+	if err != nil {
+		return "", err
+	}
+	if c.Type == domain.Access {
+		return c.Type, s.checkAccess(ctx, c, client)
+	}
+	if c.DeviceID != client.DeviceID {
+		return c.Type, fmt.Errorf("%w: device", domain.ErrClientMismatch)
+	}
+	if err := s.checkGeneration(ctx, c); err != nil {
+		return c.Type, err
+	}
+	sess, err := s.deps.Store.Session(ctx, c.SessionID)
+	if errors.Is(err, domain.ErrSessionNotFound) {
+		return c.Type, fmt.Errorf("%w: session ended", domain.ErrRevoked)
+	}
+	if err != nil {
+		return c.Type, err
+	}
+	if err := s.checkRefreshSession(sess, c, s.cfg.Now()); err != nil {
+		if errors.Is(err, errGrace) {
+			return c.Type, nil
+		}
+		return c.Type, err
+	}
+	return c.Type, nil
+}
+
+var errGrace = errors.New("grace")
+
+// checkRefreshSession checks a refresh token's claims against its session.
+// It returns nil for the current counter, errGrace for the previous one
+// within the grace interval, and ErrRefreshReused for any other.
+func (s *Service[U]) checkRefreshSession(sess domain.Session, c domain.Claims, now time.Time) error {
+	if sess.UserID != c.Subject || !sess.RevokedAt.IsZero() {
+		return fmt.Errorf("%w: session ended", domain.ErrRevoked)
+	}
+	if !sess.Active(now, s.cfg.IdleTimeout) {
+		return fmt.Errorf("%w: session ended", domain.ErrExpired)
+	}
+	switch {
+	case c.RefreshCounter == sess.RefreshCounter:
+		return nil
+	case s.cfg.RotateRefresh && c.RefreshCounter+1 == sess.RefreshCounter &&
+		now.Sub(sess.RotatedAt) <= s.cfg.ReuseGrace:
+		return errGrace
+	}
+	return domain.ErrRefreshReused
+}
+
+// Refresh exchanges a refresh token for a new access token, and with
+// rotation on a new refresh token too. Presenting a rotated-out refresh
+// token after the grace interval revokes its session and returns
+// domain.ErrRefreshReused.
+func (s *Service[U]) Refresh(ctx context.Context, raw string, client domain.ClientInfo) (Pair, error) {
+	c, err := s.decode(raw, nil)
+	if err != nil {
+		return Pair{}, err
+	}
+	if c.Type != domain.Refresh {
+		return Pair{}, fmt.Errorf("%w: want a refresh token", domain.ErrWrongTokenType)
+	}
+	client, err = cleanClient(client)
+	if err != nil {
+		return Pair{}, err
+	}
+	if c.DeviceID != client.DeviceID {
+		return Pair{}, fmt.Errorf("%w: device", domain.ErrClientMismatch)
+	}
+	user, err := s.loadUser(ctx, c.Subject)
+	if err != nil {
+		return Pair{}, err
+	}
+	now := s.cfg.Now()
+	var (
+		pair   Pair
+		reused bool
+	)
+	err = s.deps.Store.UpdateUser(ctx, c.Subject, func(st ports.UserState) (ports.UserChange, error) {
+		if st.RefreshGeneration != c.Generation {
+			return ports.UserChange{}, fmt.Errorf("%w: generation rotated", domain.ErrRevoked)
+		}
+		i := indexSession(st.Sessions, c.SessionID)
+		if i < 0 {
+			return ports.UserChange{}, fmt.Errorf("%w: session ended", domain.ErrRevoked)
+		}
+		sess := st.Sessions[i]
+		err := s.checkRefreshSession(sess, c, now)
+		switch {
+		case errors.Is(err, domain.ErrRefreshReused):
+			reused = true
+			return ports.UserChange{Revoke: []string{sess.ID}, RevokedAt: now}, nil
+		case err != nil && !errors.Is(err, errGrace):
+			return ports.UserChange{}, err
+		case err == nil && s.cfg.RotateRefresh:
+			sess.RefreshCounter++
+			sess.RotatedAt = now
+		}
+		sess.LastSeenAt, sess.IP = now, client.IP
+		pair, err = s.mint(sess, user, st.AccessGeneration, st.RefreshGeneration, s.cfg.RotateRefresh)
+		return ports.UserChange{Put: []domain.Session{sess}}, err
+	})
+	if err != nil {
+		return Pair{}, err
+	}
+	if reused {
+		s.evictLocal([]string{ports.SessionKey(c.SessionID)})
+		return Pair{}, fmt.Errorf("%w: session revoked", domain.ErrRefreshReused)
+	}
+	return pair, nil
+}
+
+// Invalidate rotates the user's generation of typ: every token of that
+// type issued so far is revoked (d_jwt_auth's update_user_auth_uuid).
+// Revoking access tokens alone makes clients refresh, which reloads the
+// user's claims.
+func (s *Service[U]) Invalidate(ctx context.Context, userID string, typ domain.TokenType) error {
+	if err := checkUserID(userID); err != nil {
+		return err
+	}
+	if _, err := domain.ParseTokenType(string(typ)); err != nil {
+		return err
+	}
+	return s.update(ctx, userID, func(ports.UserState) (ports.UserChange, error) {
+		if typ == domain.Access {
+			return ports.UserChange{NewAccessGeneration: domain.NewGeneration()}, nil
+		}
+		return ports.UserChange{NewRefreshGeneration: domain.NewGeneration()}, nil
+	})
+}
+
+// Logout ends one session (one device).
+func (s *Service[U]) Logout(ctx context.Context, sessionID string) error {
+	if sessionID == "" || len(sessionID) > MaxUserIDLen {
+		return domain.ErrSessionNotFound
+	}
+	sess, err := s.deps.Store.Session(ctx, sessionID)
+	if err != nil {
+		return err
+	}
+	return s.RevokeSession(ctx, sess.UserID, sessionID)
+}
+
+// LogoutAll ends every session of the user and rotates both generations.
+func (s *Service[U]) LogoutAll(ctx context.Context, userID string) error {
+	if err := checkUserID(userID); err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	return s.update(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+		return ports.UserChange{
+			NewAccessGeneration:  domain.NewGeneration(),
+			NewRefreshGeneration: domain.NewGeneration(),
+			Revoke:               sessionIDs(st.Sessions, ""),
+			RevokedAt:            now,
+		}, nil
+	})
+}
+
+// LogoutOthers ends every session of the user except keepSessionID.
+func (s *Service[U]) LogoutOthers(ctx context.Context, userID, keepSessionID string) error {
+	if err := checkUserID(userID); err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	return s.update(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+		return ports.UserChange{Revoke: sessionIDs(st.Sessions, keepSessionID), RevokedAt: now}, nil
+	})
+}
+
+// Sessions lists the user's active sessions, oldest first.
+func (s *Service[U]) Sessions(ctx context.Context, userID string) ([]domain.Session, error) {
+	if err := checkUserID(userID); err != nil {
+		return nil, err
+	}
+	all, err := s.deps.Store.Sessions(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return s.active(all, s.cfg.Now()), nil
+}
+
+// RevokeSession ends one of the user's sessions. A session of another user,
+// or one already ended, is domain.ErrSessionNotFound.
+func (s *Service[U]) RevokeSession(ctx context.Context, userID, sessionID string) error {
+	if err := checkUserID(userID); err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	return s.update(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+		if indexSession(st.Sessions, sessionID) < 0 {
+			return ports.UserChange{}, domain.ErrSessionNotFound
+		}
+		return ports.UserChange{Revoke: []string{sessionID}, RevokedAt: now}, nil
+	})
+}
+
+// Prune deletes sessions that expired or were revoked before now, and
+// returns how many. Call it periodically.
+func (s *Service[U]) Prune(ctx context.Context) (int64, error) {
+	return s.deps.Store.Prune(ctx, s.cfg.Now())
+}
+
+// update runs a locked update and evicts the keys it changed from the
+// local cache at once (other instances hear of it through the bus).
+func (s *Service[U]) update(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
+	var keys []string
+	err := s.deps.Store.UpdateUser(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+		change, err := fn(st)
+		keys = s.changedKeys(userID, change)
+		return change, err
+	})
+	if err != nil {
+		return err
+	}
+	s.evictLocal(keys)
+	return nil
+}
+
+func (s *Service[U]) changedKeys(userID string, c ports.UserChange) []string {
+	var keys []string
+	if c.NewAccessGeneration != "" {
+		keys = append(keys, ports.GenerationKey(userID, domain.Access))
+	}
+	if c.NewRefreshGeneration != "" {
+		keys = append(keys, ports.GenerationKey(userID, domain.Refresh))
+	}
+	for _, id := range c.Revoke {
+		keys = append(keys, ports.SessionKey(id))
+	}
+	return keys
+}
+
+func (s *Service[U]) evictLocal(keys []string) {
+	if s.deps.Cache == nil || len(keys) == 0 {
+		return
+	}
+	s.epoch.Add(1)
+	s.deps.Cache.Delete(keys...)
+}
+
+func (s *Service[U]) active(sessions []domain.Session, now time.Time) []domain.Session {
+	out := make([]domain.Session, 0, len(sessions))
+	for _, sess := range sessions {
+		if sess.Active(now, s.cfg.IdleTimeout) {
+			out = append(out, sess)
+		}
+	}
+	return out
+}
+
+func (s *Service[U]) loadUser(ctx context.Context, userID string) (U, error) {
+	var zero U
+	if s.deps.Users == nil {
+		return zero, nil
+	}
+	u, err := s.deps.Users.LoadUser(ctx, userID)
+	if err != nil {
+		return zero, fmt.Errorf("load user: %w", err)
+	}
+	return u, nil
+}
+
+func checkUserID(id string) error {
+	if id == "" || len(id) > MaxUserIDLen || !utf8.ValidString(id) {
+		return fmt.Errorf("%w: user id must be 1 to %d bytes of UTF-8", domain.ErrInvalidArgument, MaxUserIDLen)
+	}
+	return nil
+}
+
+func cleanClient(c domain.ClientInfo) (domain.ClientInfo, error) {
+	if len(c.DeviceID) > MaxDeviceIDLen || !utf8.ValidString(c.DeviceID) {
+		return c, fmt.Errorf("%w: device id must be at most %d bytes of UTF-8", domain.ErrInvalidArgument, MaxDeviceIDLen)
+	}
+	name := strings.ToValidUTF8(c.DeviceName, "\uFFFD")
+	if len(name) > MaxDeviceNameLen {
+		name = name[:MaxDeviceNameLen]
+		name = strings.ToValidUTF8(name, "")
+	}
+	c.DeviceName = name
+	return c, nil
+}
+
+func indexSession(sessions []domain.Session, id string) int {
+	for i, s := range sessions {
+		if s.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func sessionIDs(sessions []domain.Session, except string) []string {
+	ids := make([]string, 0, len(sessions))
+	for _, s := range sessions {
+		if s.ID != except {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
