@@ -17,9 +17,11 @@ var _ ports.Store = (*Store)(nil)
 type Store struct {
 	pub ports.Publisher // optional
 
-	mu       sync.RWMutex // guards users and sessions
+	mu       sync.RWMutex // guards users, sessions and byUser
 	users    map[string]*user
 	sessions map[string]domain.Session
+	// byUser indexes the ids of each user's sessions that are not revoked.
+	byUser map[string]map[string]struct{}
 }
 
 type user struct {
@@ -35,6 +37,7 @@ func NewStore(pub ports.Publisher) *Store {
 		pub:      pub,
 		users:    make(map[string]*user),
 		sessions: make(map[string]domain.Session),
+		byUser:   make(map[string]map[string]struct{}),
 	}
 }
 
@@ -80,11 +83,9 @@ func (s *Store) Sessions(ctx context.Context, userID string) ([]domain.Session, 
 }
 
 func (s *Store) activeLocked(userID string) []domain.Session {
-	var out []domain.Session
-	for _, sess := range s.sessions {
-		if sess.UserID == userID && sess.RevokedAt.IsZero() {
-			out = append(out, sess)
-		}
+	out := make([]domain.Session, 0, len(s.byUser[userID]))
+	for id := range s.byUser[userID] {
+		out = append(out, s.sessions[id])
 	}
 	slices.SortFunc(out, func(a, b domain.Session) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
@@ -151,6 +152,7 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 	for _, sess := range change.Put {
 		sess.UserID = userID
 		s.sessions[sess.ID] = sess
+		s.index(sess)
 	}
 	for _, id := range change.Revoke {
 		sess, ok := s.sessions[id]
@@ -159,6 +161,7 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 		}
 		sess.RevokedAt = change.RevokedAt
 		s.sessions[id] = sess
+		s.index(sess)
 		keys = append(keys, ports.SessionKey(id))
 	}
 	s.mu.Unlock()
@@ -183,8 +186,23 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		revoked := !sess.RevokedAt.IsZero() && sess.RevokedAt.Before(before)
 		if revoked || sess.ExpiresAt.Before(before) {
 			delete(s.sessions, id)
+			delete(s.byUser[sess.UserID], id)
 			n++
 		}
 	}
 	return n, nil
+}
+
+// index keeps byUser in step with a written session. s.mu must be held.
+func (s *Store) index(sess domain.Session) {
+	ids := s.byUser[sess.UserID]
+	if ids == nil {
+		ids = make(map[string]struct{})
+		s.byUser[sess.UserID] = ids
+	}
+	if sess.RevokedAt.IsZero() {
+		ids[sess.ID] = struct{}{}
+	} else {
+		delete(ids, sess.ID)
+	}
 }

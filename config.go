@@ -1,0 +1,394 @@
+package jwtauth
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jwtauth/jwtauth/app"
+	"github.com/jwtauth/jwtauth/domain"
+)
+
+// Secret is key material. It prints as "[redacted]" so that a Config can be
+// logged or formatted without leaking keys.
+type Secret []byte
+
+// String implements fmt.Stringer.
+func (Secret) String() string { return "[redacted]" }
+
+// GoString implements fmt.GoStringer.
+func (Secret) GoString() string { return "[redacted]" }
+
+// MarshalText keeps secrets out of JSON and other encodings.
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// EncryptionKey is one key of the encryption key ring.
+type EncryptionKey struct {
+	ID     string
+	Secret Secret
+}
+
+// Config is the whole configuration of an assembled jwtauth: the use cases'
+// settings, the keys, and where state lives. LoadConfig reads it from the
+// JWTAUTH_* environment variables; every field documents its variable and
+// default.
+type Config struct {
+	// AccessTTL: JWTAUTH_ACCESS_TTL, default 10m.
+	AccessTTL time.Duration
+	// RefreshTTL: JWTAUTH_REFRESH_TTL, default 720h.
+	RefreshTTL time.Duration
+	// SigningKey: JWTAUTH_SIGNING_KEY, base64, at least 32 bytes. Required
+	// in production; in development the CLI generates and saves one.
+	SigningKey Secret
+	// SigningAlg: JWTAUTH_SIGNING_ALG, default HS256 (HS384, HS512 too).
+	SigningAlg string
+	// EncryptionKeys: JWTAUTH_ENCRYPTION_KEYS, "kid:base64key,..." of 32-byte
+	// keys; the first encrypts, all decrypt.
+	EncryptionKeys []EncryptionKey
+	// Encrypt: JWTAUTH_ENCRYPT, default true. Off issues plain signed JWTs.
+	Encrypt bool
+	// Cache: JWTAUTH_CACHE, default true.
+	Cache bool
+	// CacheTTL: JWTAUTH_CACHE_TTL, default 5m.
+	CacheTTL time.Duration
+	// CacheMaxEntries sizes the cache (no variable), default 100000.
+	CacheMaxEntries int
+	// UserFromToken: JWTAUTH_USER_FROM_TOKEN, default false.
+	UserFromToken bool
+	// DeviceLimit: JWTAUTH_DEVICE_LIMIT, default 0 (none).
+	DeviceLimit int
+	// DevicePolicy: JWTAUTH_DEVICE_POLICY, default evict_oldest.
+	DevicePolicy domain.LimitAction
+	// DeviceHeader: JWTAUTH_DEVICE_HEADER, default X-Device-ID.
+	DeviceHeader string
+	// IPBinding: JWTAUTH_IP_BINDING, default strict.
+	IPBinding domain.IPBinding
+	// TrustedProxies: JWTAUTH_TRUSTED_PROXIES, comma-separated CIDRs or
+	// addresses, default none (X-Forwarded-For ignored).
+	TrustedProxies []netip.Prefix
+	// RotateRefresh: JWTAUTH_ROTATE_REFRESH, default false.
+	RotateRefresh bool
+	// RefreshReuseGrace: JWTAUTH_REFRESH_REUSE_GRACE, default 10s.
+	RefreshReuseGrace time.Duration
+	// SessionMaxAge: JWTAUTH_SESSION_MAX_AGE, default RefreshTTL.
+	SessionMaxAge time.Duration
+	// SessionIdleTimeout: JWTAUTH_SESSION_IDLE_TIMEOUT, default 0 (off).
+	SessionIdleTimeout time.Duration
+	// Issuer: JWTAUTH_ISSUER, default unset (not written, not checked).
+	Issuer string
+	// Audience: JWTAUTH_AUDIENCE, comma-separated, default unset.
+	Audience []string
+	// DatabaseURL: JWTAUTH_DATABASE_URL. Unset: SQLite file in DataDir;
+	// postgres:// or postgresql://: PostgreSQL.
+	DatabaseURL string
+	// DataDir: JWTAUTH_DATA_DIR, default ./.jwtauth.
+	DataDir string
+	// Addr: JWTAUTH_ADDR, default 127.0.0.1:8080 (reference server).
+	Addr string
+	// Env: JWTAUTH_ENV, default development. "production" refuses to start
+	// without keys.
+	Env string
+	// DemoUsers: JWTAUTH_DEMO_USERS, default alice:alice-password
+	// (reference server only).
+	DemoUsers string
+}
+
+// DefaultConfig returns the configuration with every default applied and no
+// keys.
+func DefaultConfig() Config {
+	return Config{
+		AccessTTL:         10 * time.Minute,
+		RefreshTTL:        720 * time.Hour,
+		SigningAlg:        "HS256",
+		Encrypt:           true,
+		Cache:             true,
+		CacheTTL:          5 * time.Minute,
+		CacheMaxEntries:   100_000,
+		DevicePolicy:      domain.EvictOldest,
+		DeviceHeader:      "X-Device-ID",
+		IPBinding:         domain.IPStrict,
+		RefreshReuseGrace: 10 * time.Second,
+		DataDir:           "./.jwtauth",
+		Addr:              "127.0.0.1:8080",
+		Env:               "development",
+		DemoUsers:         "alice:alice-password",
+	}
+}
+
+// Production reports whether Env is "production".
+func (c Config) Production() bool { return c.Env == "production" }
+
+// ErrConfig is wrapped by every configuration error. Messages name the
+// variable, never its value when it is a key.
+var ErrConfig = errors.New("jwtauth: invalid configuration")
+
+// LoadConfig reads the JWTAUTH_* variables through lookup (os.LookupEnv
+// when nil) over DefaultConfig. Unset or empty variables keep their
+// default. The first invalid value stops it with an error naming the
+// variable.
+func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	c := DefaultConfig()
+	l := loader{lookup: lookup}
+	l.duration("JWTAUTH_ACCESS_TTL", &c.AccessTTL, false)
+	l.duration("JWTAUTH_REFRESH_TTL", &c.RefreshTTL, false)
+	l.secret("JWTAUTH_SIGNING_KEY", &c.SigningKey)
+	l.str("JWTAUTH_SIGNING_ALG", &c.SigningAlg)
+	if v, ok := l.get("JWTAUTH_ENCRYPTION_KEYS"); ok {
+		keys, err := ParseEncryptionKeys(v)
+		l.fail("JWTAUTH_ENCRYPTION_KEYS", err)
+		c.EncryptionKeys = keys
+	}
+	l.boolean("JWTAUTH_ENCRYPT", &c.Encrypt)
+	l.boolean("JWTAUTH_CACHE", &c.Cache)
+	l.duration("JWTAUTH_CACHE_TTL", &c.CacheTTL, false)
+	l.boolean("JWTAUTH_USER_FROM_TOKEN", &c.UserFromToken)
+	if v, ok := l.get("JWTAUTH_DEVICE_LIMIT"); ok {
+		n, err := strconv.Atoi(v)
+		if err == nil && n < 0 {
+			err = errors.New("must not be negative")
+		}
+		l.fail("JWTAUTH_DEVICE_LIMIT", err)
+		c.DeviceLimit = n
+	}
+	if v, ok := l.get("JWTAUTH_DEVICE_POLICY"); ok {
+		p, err := domain.ParseLimitAction(v)
+		l.fail("JWTAUTH_DEVICE_POLICY", err)
+		c.DevicePolicy = p
+	}
+	l.str("JWTAUTH_DEVICE_HEADER", &c.DeviceHeader)
+	if v, ok := l.get("JWTAUTH_IP_BINDING"); ok {
+		b, err := domain.ParseIPBinding(v)
+		l.fail("JWTAUTH_IP_BINDING", err)
+		c.IPBinding = b
+	}
+	if v, ok := l.get("JWTAUTH_TRUSTED_PROXIES"); ok {
+		p, err := ParseTrustedProxies(v)
+		l.fail("JWTAUTH_TRUSTED_PROXIES", err)
+		c.TrustedProxies = p
+	}
+	l.boolean("JWTAUTH_ROTATE_REFRESH", &c.RotateRefresh)
+	l.duration("JWTAUTH_REFRESH_REUSE_GRACE", &c.RefreshReuseGrace, true)
+	l.duration("JWTAUTH_SESSION_MAX_AGE", &c.SessionMaxAge, false)
+	l.duration("JWTAUTH_SESSION_IDLE_TIMEOUT", &c.SessionIdleTimeout, true)
+	l.str("JWTAUTH_ISSUER", &c.Issuer)
+	if v, ok := l.get("JWTAUTH_AUDIENCE"); ok {
+		c.Audience = splitList(v)
+	}
+	l.str("JWTAUTH_DATABASE_URL", &c.DatabaseURL)
+	l.str("JWTAUTH_DATA_DIR", &c.DataDir)
+	l.str("JWTAUTH_ADDR", &c.Addr)
+	l.str("JWTAUTH_ENV", &c.Env)
+	l.str("JWTAUTH_DEMO_USERS", &c.DemoUsers)
+	if l.err != nil {
+		return Config{}, l.err
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the values LoadConfig cannot check one by one. Missing
+// keys are an error only in production (RequireKeys).
+func (c Config) Validate() error {
+	bad := func(name, msg string) error { return fmt.Errorf("%w: %s %s", ErrConfig, name, msg) }
+	switch {
+	case c.AccessTTL <= 0:
+		return bad("JWTAUTH_ACCESS_TTL", "must be positive")
+	case c.RefreshTTL <= 0:
+		return bad("JWTAUTH_REFRESH_TTL", "must be positive")
+	case c.RefreshTTL < c.AccessTTL:
+		return bad("JWTAUTH_REFRESH_TTL", "must not be shorter than JWTAUTH_ACCESS_TTL")
+	case c.SessionMaxAge < 0:
+		return bad("JWTAUTH_SESSION_MAX_AGE", "must be positive")
+	case c.CacheTTL <= 0 && c.Cache:
+		return bad("JWTAUTH_CACHE_TTL", "must be positive")
+	case c.Env != "development" && c.Env != "production" && c.Env != "test":
+		return bad("JWTAUTH_ENV", "must be development, production or test")
+	case c.DeviceHeader == "":
+		return bad("JWTAUTH_DEVICE_HEADER", "must not be empty")
+	}
+	switch c.SigningAlg {
+	case "HS256", "HS384", "HS512":
+	default:
+		return bad("JWTAUTH_SIGNING_ALG", "must be HS256, HS384 or HS512")
+	}
+	if c.SigningKey != nil && len(c.SigningKey) < 32 {
+		return bad("JWTAUTH_SIGNING_KEY", "must be at least 32 bytes (base64-encoded)")
+	}
+	if c.DatabaseURL != "" && !IsPostgresURL(c.DatabaseURL) {
+		return bad("JWTAUTH_DATABASE_URL", "must be a postgres:// or postgresql:// URL (unset: SQLite in JWTAUTH_DATA_DIR)")
+	}
+	if c.Production() {
+		return c.RequireKeys()
+	}
+	return nil
+}
+
+// RequireKeys reports an error naming the missing key variable.
+func (c Config) RequireKeys() error {
+	if len(c.SigningKey) == 0 {
+		return fmt.Errorf("%w: JWTAUTH_SIGNING_KEY is required (generate one with 'jwtauth keygen')", ErrConfig)
+	}
+	if c.Encrypt && len(c.EncryptionKeys) == 0 {
+		return fmt.Errorf("%w: JWTAUTH_ENCRYPTION_KEYS is required when JWTAUTH_ENCRYPT is on (generate one with 'jwtauth keygen')", ErrConfig)
+	}
+	return nil
+}
+
+// IsPostgresURL reports whether u names a PostgreSQL database.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// AppConfig returns the use cases' configuration.
+func (c Config) AppConfig() app.Config {
+	grace := c.RefreshReuseGrace
+	if grace == 0 {
+		grace = -1 // explicit zero: no grace (app.Config's zero means default)
+	}
+	return app.Config{
+		AccessTTL:     c.AccessTTL,
+		RefreshTTL:    c.RefreshTTL,
+		DevicePolicy:  domain.DevicePolicy{Limit: c.DeviceLimit, OnLimit: c.DevicePolicy},
+		IPBinding:     c.IPBinding,
+		RotateRefresh: c.RotateRefresh,
+		ReuseGrace:    grace,
+		SessionMaxAge: c.SessionMaxAge,
+		IdleTimeout:   c.SessionIdleTimeout,
+		UserFromToken: c.UserFromToken,
+		Issuer:        c.Issuer,
+		Audience:      c.Audience,
+	}
+}
+
+// ParseEncryptionKeys parses "kid:base64key,kid2:base64key".
+func ParseEncryptionKeys(s string) ([]EncryptionKey, error) {
+	var keys []EncryptionKey
+	for _, item := range splitList(s) {
+		id, b64, ok := strings.Cut(item, ":")
+		if !ok || id == "" {
+			return nil, errors.New("want kid:base64key,... (a key lacks its kid)")
+		}
+		secret, err := decodeBase64(b64)
+		if err != nil {
+			return nil, fmt.Errorf("key %q is not base64", id)
+		}
+		if len(secret) != 32 {
+			return nil, fmt.Errorf("key %q must be 32 bytes, not %d", id, len(secret))
+		}
+		keys = append(keys, EncryptionKey{ID: id, Secret: secret})
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("no keys")
+	}
+	return keys, nil
+}
+
+// ParseTrustedProxies parses comma-separated CIDRs or single addresses.
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range splitList(s) {
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a CIDR nor an IP address", item)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	return nil, errors.New("not base64")
+}
+
+// loader reads variables and keeps the first error.
+type loader struct {
+	lookup func(string) (string, bool)
+	err    error
+}
+
+func (l *loader) get(name string) (string, bool) {
+	v, ok := l.lookup(name)
+	v = strings.TrimSpace(v)
+	return v, ok && v != "" && l.err == nil
+}
+
+func (l *loader) fail(name string, err error) {
+	if err != nil && l.err == nil {
+		l.err = fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
+	}
+}
+
+func (l *loader) str(name string, dst *string) {
+	if v, ok := l.get(name); ok {
+		*dst = v
+	}
+}
+
+func (l *loader) duration(name string, dst *time.Duration, zeroOK bool) {
+	v, ok := l.get(name)
+	if !ok {
+		return
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		l.fail(name, fmt.Errorf("%q is not a duration like 10m or 720h", v))
+	case d < 0 || (d == 0 && !zeroOK):
+		l.fail(name, fmt.Errorf("must be positive, got %s", v))
+	default:
+		*dst = d
+	}
+}
+
+func (l *loader) boolean(name string, dst *bool) {
+	v, ok := l.get(name)
+	if !ok {
+		return
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.fail(name, fmt.Errorf("%q is not true or false", v))
+		return
+	}
+	*dst = b
+}
+
+func (l *loader) secret(name string, dst *Secret) {
+	v, ok := l.get(name)
+	if !ok {
+		return
+	}
+	b, err := decodeBase64(v)
+	if err != nil {
+		l.fail(name, errors.New("is not base64"))
+		return
+	}
+	*dst = b
+}

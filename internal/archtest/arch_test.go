@@ -1,0 +1,80 @@
+// Package archtest checks the import rules of the hexagon with go list:
+// domain imports only the standard library, ports only domain, app only
+// domain and ports, and adapters never import each other.
+package archtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const module = "github.com/jwtauth/jwtauth"
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	Standard   bool
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", module+"/...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	var pkgs []pkg
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p pkg
+		require.NoError(t, dec.Decode(&p))
+		pkgs = append(pkgs, p)
+	}
+	require.NotEmpty(t, pkgs)
+	return pkgs
+}
+
+func isStd(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+func TestImportRules(t *testing.T) {
+	allowed := map[string][]string{
+		module + "/domain": {},
+		module + "/ports":  {module + "/domain"},
+		module + "/app":    {module + "/domain", module + "/ports"},
+	}
+	for _, p := range listPackages(t) {
+		for _, imp := range p.Imports {
+			if isStd(imp) {
+				continue
+			}
+			if allow, ok := allowed[p.ImportPath]; ok {
+				assert.Contains(t, allow, imp, "%s must not import %s", p.ImportPath, imp)
+				continue
+			}
+			if adapter, ok := adapterOf(p.ImportPath); ok {
+				if other, ok := adapterOf(imp); ok && other != adapter && other != "internal" {
+					t.Errorf("adapter %s imports adapter %s", p.ImportPath, imp)
+				}
+				assert.NotEqual(t, module, imp, "%s must not import the root assembly", p.ImportPath)
+			}
+		}
+	}
+}
+
+// adapterOf returns the adapter an import path belongs to.
+func adapterOf(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, module+"/adapters/")
+	if !ok {
+		return "", false
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return name, true
+}
