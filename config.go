@@ -218,8 +218,10 @@ func (c Config) Validate() error {
 	default:
 		return bad("JWTAUTH_SIGNING_ALG", "must be HS256, HS384 or HS512")
 	}
-	if c.SigningKey != nil && len(c.SigningKey) < 32 {
-		return bad("JWTAUTH_SIGNING_KEY", "must be at least 32 bytes (base64-encoded)")
+	// RFC 7518 3.2: an HMAC key at least as long as the hash output.
+	minKey := map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}[c.SigningAlg]
+	if c.SigningKey != nil && len(c.SigningKey) < minKey {
+		return bad("JWTAUTH_SIGNING_KEY", fmt.Sprintf("must be at least %d bytes for %s (base64-encoded)", minKey, c.SigningAlg))
 	}
 	if c.DatabaseURL != "" && !IsPostgresURL(c.DatabaseURL) {
 		return bad("JWTAUTH_DATABASE_URL", "must be a postgres:// or postgresql:// URL (unset: SQLite in JWTAUTH_DATA_DIR)")

@@ -1,0 +1,308 @@
+package jwtcodec
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/ports"
+)
+
+var _ ports.TokenCodec = (*Codec)(nil)
+
+// MaxTokenSize is the largest token Parse accepts, in bytes.
+const MaxTokenSize = 16 << 10
+
+// DefaultLeeway is the clock skew tolerated when Config.Leeway is zero.
+const DefaultLeeway = 5 * time.Second
+
+// b64 is the JWS segment encoding. Strict decoding rejects non-zero padding
+// bits, so that every segment has exactly one accepted spelling.
+var b64 = base64.RawURLEncoding.Strict()
+
+// hmacMethods are the allowed HMAC signing methods by name.
+var hmacMethods = map[string]*jwt.SigningMethodHMAC{
+	"HS256": jwt.SigningMethodHS256,
+	"HS384": jwt.SigningMethodHS384,
+	"HS512": jwt.SigningMethodHS512,
+}
+
+// Config configures a Codec.
+type Config struct {
+	// Method is the signing algorithm: "HS256", "HS384", "HS512" or
+	// "EdDSA". Parse accepts tokens of this algorithm only.
+	// Optional. Default "HS256".
+	Method string
+	// Key is the HMAC secret of the HS* methods, at least as long as the
+	// hash output (RFC 7518 §3.2): 32 bytes for HS256, 48 for HS384, 64 for
+	// HS512. Required for HS*; ignored for EdDSA. New copies it.
+	Key []byte
+	// EdPrivate is the EdDSA signing key. Optional: without it the codec
+	// is verify-only and Sign fails.
+	EdPrivate ed25519.PrivateKey
+	// EdPublic is the EdDSA verification key. Optional when EdPrivate is
+	// set (it is derived from it; if both are set they must match).
+	EdPublic ed25519.PublicKey
+	// Issuer, when set, is written as "iss" on tokens whose claims carry
+	// none, and Parse requires it. Optional. Default: not checked.
+	Issuer string
+	// Audience, when set, is written as "aud" on tokens whose claims carry
+	// none, and Parse requires a token audience to contain one of its
+	// values. Optional. Default: not checked.
+	Audience []string
+	// Leeway is the clock skew tolerated on exp, nbf and iat.
+	// Optional. Default DefaultLeeway (5s); must not be negative.
+	Leeway time.Duration
+	// Now is the clock. Optional. Default time.Now.
+	Now func() time.Time
+}
+
+// Codec signs and parses jwtauth tokens. It is safe for concurrent use.
+type Codec struct {
+	method    jwt.SigningMethod
+	signKey   any // nil: verify-only
+	verifyKey any
+	header    string // base64url of the protected header Sign writes
+	issuer    string
+	audience  []string
+	validator *jwt.Validator
+}
+
+// New returns a Codec for cfg, or an error wrapping
+// domain.ErrInvalidArgument when cfg is unusable. Errors never contain key
+// material.
+func New(cfg Config) (*Codec, error) {
+	if cfg.Method == "" {
+		cfg.Method = "HS256"
+	}
+	if cfg.Leeway < 0 {
+		return nil, fmt.Errorf("%w: jwtcodec: negative leeway", domain.ErrInvalidArgument)
+	}
+	if cfg.Leeway == 0 {
+		cfg.Leeway = DefaultLeeway
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	c := &Codec{issuer: cfg.Issuer, audience: slices.Clone(cfg.Audience)}
+	switch cfg.Method {
+	case "HS256", "HS384", "HS512":
+		m := hmacMethods[cfg.Method]
+		if minLen := m.Hash.Size(); len(cfg.Key) < minLen {
+			return nil, fmt.Errorf("%w: jwtcodec: %s key must be at least %d bytes, got %d",
+				domain.ErrInvalidArgument, cfg.Method, minLen, len(cfg.Key))
+		}
+		key := bytes.Clone(cfg.Key)
+		c.method, c.signKey, c.verifyKey = m, key, key
+	case "EdDSA":
+		pub := cfg.EdPublic
+		if cfg.EdPrivate != nil {
+			if len(cfg.EdPrivate) != ed25519.PrivateKeySize {
+				return nil, fmt.Errorf("%w: jwtcodec: EdDSA private key must be %d bytes, got %d",
+					domain.ErrInvalidArgument, ed25519.PrivateKeySize, len(cfg.EdPrivate))
+			}
+			derived := cfg.EdPrivate.Public().(ed25519.PublicKey)
+			if pub != nil && !derived.Equal(pub) {
+				return nil, fmt.Errorf("%w: jwtcodec: EdDSA public key does not match the private key",
+					domain.ErrInvalidArgument)
+			}
+			pub = derived
+			c.signKey = slices.Clone(cfg.EdPrivate)
+		}
+		if len(pub) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("%w: jwtcodec: EdDSA needs a private key or a %d-byte public key",
+				domain.ErrInvalidArgument, ed25519.PublicKeySize)
+		}
+		c.method, c.verifyKey = jwt.SigningMethodEdDSA, slices.Clone(pub)
+	default:
+		return nil, fmt.Errorf("%w: jwtcodec: signing method %q (want HS256, HS384, HS512 or EdDSA)",
+			domain.ErrInvalidArgument, cfg.Method)
+	}
+	c.header = b64.EncodeToString([]byte(`{"alg":"` + c.method.Alg() + `","typ":"JWT"}`))
+
+	opts := []jwt.ParserOption{
+		jwt.WithLeeway(cfg.Leeway),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(cfg.Now),
+	}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if len(cfg.Audience) > 0 {
+		opts = append(opts, jwt.WithAudience(cfg.Audience...))
+	}
+	c.validator = jwt.NewValidator(opts...)
+	return c, nil
+}
+
+// Sign returns the compact JWS of c, with header {"alg":...,"typ":"JWT"}.
+// A non-nil user is encoded as the "usr" claim. Times are truncated to
+// whole seconds. It returns an error wrapping domain.ErrInvalidArgument
+// when the codec is verify-only, when c lacks sub, sid, gen or exp or has
+// an unknown typ, or when user cannot be encoded as JSON.
+func (c *Codec) Sign(cl domain.Claims, user any) (string, error) {
+	if c.signKey == nil {
+		return "", fmt.Errorf("%w: jwtcodec: verify-only codec (no EdDSA private key)", domain.ErrInvalidArgument)
+	}
+	if _, err := domain.ParseTokenType(string(cl.Type)); err != nil {
+		return "", fmt.Errorf("jwtcodec: %w", err)
+	}
+	if cl.Subject == "" || cl.SessionID == "" || cl.Generation == "" || cl.ExpiresAt.IsZero() {
+		return "", fmt.Errorf("%w: jwtcodec: claims need sub, sid, gen and exp", domain.ErrInvalidArgument)
+	}
+	if cl.Issuer == "" {
+		cl.Issuer = c.issuer
+	}
+	if len(cl.Audience) == 0 {
+		cl.Audience = c.audience
+	}
+	payload, err := json.Marshal(newClaims(cl, user))
+	if err != nil {
+		return "", fmt.Errorf("%w: jwtcodec: encode claims: %v", domain.ErrInvalidArgument, err)
+	}
+	signingInput := c.header + "." + b64.EncodeToString(payload)
+	sig, err := c.method.Sign(signingInput, c.signKey)
+	if err != nil {
+		return "", fmt.Errorf("%w: jwtcodec: sign: %v", domain.ErrInvalidArgument, err)
+	}
+	return signingInput + "." + b64.EncodeToString(sig), nil
+}
+
+var (
+	errTooLarge  = fmt.Errorf("%w: jwtcodec: token larger than %d bytes", domain.ErrMalformed, MaxTokenSize)
+	errParts     = fmt.Errorf("%w: jwtcodec: want three dot-separated parts", domain.ErrMalformed)
+	errBase64    = fmt.Errorf("%w: jwtcodec: bad base64url segment", domain.ErrMalformed)
+	errAlg       = fmt.Errorf("%w: jwtcodec: signing method not allowed", domain.ErrInvalid)
+	errSignature = fmt.Errorf("%w: jwtcodec: signature verification failed", domain.ErrInvalid)
+	errUser      = fmt.Errorf("%w: jwtcodec: user must be nil or a non-nil pointer", domain.ErrInvalidArgument)
+)
+
+// Parse verifies token and returns its claims. When user is a non-nil
+// pointer the "usr" claim is decoded into it; user may be written even when
+// Parse then rejects the claims (for example an expired token), but only
+// after the signature was verified.
+//
+// Parse checks, in order: size (at most MaxTokenSize), structure, that the
+// header's alg is the configured method, the signature, the JSON of the
+// claims, and finally the claims: exp required and not past, nbf and iat
+// not in the future (all with the leeway), iss and aud when configured,
+// typ "access" or "refresh", sub, sid and gen present. Errors wrap
+// domain.ErrMalformed, domain.ErrInvalid or domain.ErrExpired (only when
+// expiry is the sole problem); a user that is neither nil nor a non-nil
+// pointer is a programming error reported as domain.ErrInvalidArgument.
+func (c *Codec) Parse(token []byte, user any) (domain.Claims, error) {
+	if len(token) > MaxTokenSize {
+		return domain.Claims{}, errTooLarge
+	}
+	if user != nil {
+		if v := reflect.ValueOf(user); v.Kind() != reflect.Pointer || v.IsNil() {
+			return domain.Claims{}, errUser
+		}
+	}
+	dot1 := bytes.IndexByte(token, '.')
+	if dot1 < 0 {
+		return domain.Claims{}, errParts
+	}
+	dot2 := bytes.IndexByte(token[dot1+1:], '.') + dot1 + 1
+	if dot2 == dot1 || bytes.IndexByte(token[dot2+1:], '.') >= 0 {
+		return domain.Claims{}, errParts
+	}
+	header, payload, sig := token[:dot1], token[dot1+1:dot2], token[dot2+1:]
+
+	if err := c.checkHeader(header); err != nil {
+		return domain.Claims{}, err
+	}
+	// One buffer holds the decoded signature and payload.
+	buf := make([]byte, b64.DecodedLen(len(sig))+b64.DecodedLen(len(payload)))
+	sigBytes, err := decode(buf, sig)
+	if err != nil {
+		return domain.Claims{}, err
+	}
+	if err := c.method.Verify(string(token[:dot2]), sigBytes, c.verifyKey); err != nil {
+		return domain.Claims{}, errSignature
+	}
+	payloadBytes, err := decode(buf[len(sigBytes):], payload)
+	if err != nil {
+		return domain.Claims{}, err
+	}
+
+	cl := &claims{User: user}
+	if user == nil {
+		cl.User = new(skipJSON)
+	}
+	if err := json.Unmarshal(payloadBytes, cl); err != nil {
+		return domain.Claims{}, fmt.Errorf("%w: jwtcodec: claims: %v", domain.ErrMalformed, err)
+	}
+	if err := c.validator.Validate(cl); err != nil {
+		return domain.Claims{}, validationError(err)
+	}
+	return cl.domain(), nil
+}
+
+// checkHeader accepts the header Sign writes without decoding it, and
+// otherwise any JOSE header whose alg is exactly the configured method.
+func (c *Codec) checkHeader(seg []byte) error {
+	if string(seg) == c.header {
+		return nil
+	}
+	raw, err := decode(make([]byte, b64.DecodedLen(len(seg))), seg)
+	if err != nil {
+		return err
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return fmt.Errorf("%w: jwtcodec: header: %v", domain.ErrMalformed, err)
+	}
+	if h.Alg != c.method.Alg() {
+		return errAlg
+	}
+	return nil
+}
+
+// decode decodes the base64url segment src into dst, which must hold
+// b64.DecodedLen(len(src)) bytes. It rejects the CR and LF characters that
+// encoding/base64 would otherwise skip, so a segment has a single spelling.
+func decode(dst, src []byte) ([]byte, error) {
+	n, err := b64.Decode(dst, src)
+	if err != nil || n != b64.DecodedLen(len(src)) {
+		return nil, errBase64
+	}
+	return dst[:n], nil
+}
+
+// validationError maps an error of jwt.Validator.Validate to a domain
+// error: ErrExpired when expiry is the only problem, ErrInvalid otherwise.
+func validationError(err error) error {
+	kind := domain.ErrExpired
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		if !errors.Is(e, jwt.ErrTokenExpired) {
+			kind = domain.ErrInvalid
+		}
+	}
+	return fmt.Errorf("%w: jwtcodec: %v", kind, err)
+}
+
+// String prints the configuration with its keys hidden, so that a Config
+// can be logged.
+func (c Config) String() string {
+	return fmt.Sprintf("jwtcodec.Config{Method:%s Issuer:%q Audience:%q Leeway:%s Key:[redacted]}", c.Method, c.Issuer, c.Audience, c.Leeway)
+}
+
+// GoString hides the keys from %#v too.
+func (c Config) GoString() string { return c.String() }

@@ -1,0 +1,143 @@
+package jwtauth_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jwtauth/jwtauth"
+	"github.com/jwtauth/jwtauth/domain"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := jwtauth.LoadConfig(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, jwtauth.DefaultConfig(), c)
+	assert.Equal(t, 10*time.Minute, c.AccessTTL)
+	assert.Equal(t, 720*time.Hour, c.RefreshTTL)
+	assert.Equal(t, domain.IPStrict, c.IPBinding)
+	assert.Equal(t, domain.EvictOldest, c.DevicePolicy)
+	assert.True(t, c.Encrypt)
+	assert.True(t, c.Cache)
+	assert.Equal(t, "127.0.0.1:8080", c.Addr)
+}
+
+func TestLoadConfigReadsEveryVariable(t *testing.T) {
+	sk := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("s", 32)))
+	ek := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat("e", 32)))
+	c, err := jwtauth.LoadConfig(env(map[string]string{
+		"JWTAUTH_ACCESS_TTL":           "5m",
+		"JWTAUTH_REFRESH_TTL":          "24h",
+		"JWTAUTH_SIGNING_KEY":          sk,
+		"JWTAUTH_SIGNING_ALG":          "HS256",
+		"JWTAUTH_ENCRYPTION_KEYS":      "k2:" + ek + ", k1:" + ek,
+		"JWTAUTH_ENCRYPT":              "false",
+		"JWTAUTH_CACHE":                "false",
+		"JWTAUTH_CACHE_TTL":            "1m",
+		"JWTAUTH_USER_FROM_TOKEN":      "true",
+		"JWTAUTH_DEVICE_LIMIT":         "3",
+		"JWTAUTH_DEVICE_POLICY":        "reject",
+		"JWTAUTH_DEVICE_HEADER":        "X-Client-Device",
+		"JWTAUTH_IP_BINDING":           "subnet",
+		"JWTAUTH_TRUSTED_PROXIES":      "10.0.0.0/8, 192.0.2.1",
+		"JWTAUTH_ROTATE_REFRESH":       "true",
+		"JWTAUTH_REFRESH_REUSE_GRACE":  "0s",
+		"JWTAUTH_SESSION_MAX_AGE":      "48h",
+		"JWTAUTH_SESSION_IDLE_TIMEOUT": "2h",
+		"JWTAUTH_ISSUER":               "https://auth.example",
+		"JWTAUTH_AUDIENCE":             "api,admin",
+		"JWTAUTH_DATABASE_URL":         "postgres://u@db/app",
+		"JWTAUTH_DATA_DIR":             "/var/lib/jwtauth",
+		"JWTAUTH_ADDR":                 ":9000",
+		"JWTAUTH_ENV":                  "production",
+		"JWTAUTH_DEMO_USERS":           "bob:pw",
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Minute, c.AccessTTL)
+	assert.Equal(t, 24*time.Hour, c.RefreshTTL)
+	assert.Len(t, c.SigningKey, 32)
+	assert.Equal(t, "HS256", c.SigningAlg)
+	require.Len(t, c.EncryptionKeys, 2)
+	assert.Equal(t, "k2", c.EncryptionKeys[0].ID)
+	assert.False(t, c.Encrypt)
+	assert.False(t, c.Cache)
+	assert.True(t, c.UserFromToken)
+	assert.Equal(t, 3, c.DeviceLimit)
+	assert.Equal(t, domain.Reject, c.DevicePolicy)
+	assert.Equal(t, "X-Client-Device", c.DeviceHeader)
+	assert.Equal(t, domain.IPSubnet, c.IPBinding)
+	assert.Equal(t, "10.0.0.0/8", c.TrustedProxies[0].String())
+	assert.Equal(t, "192.0.2.1/32", c.TrustedProxies[1].String())
+	assert.True(t, c.RotateRefresh)
+	assert.Equal(t, time.Duration(0), c.RefreshReuseGrace)
+	assert.Equal(t, 48*time.Hour, c.SessionMaxAge)
+	assert.Equal(t, 2*time.Hour, c.SessionIdleTimeout)
+	assert.Equal(t, "https://auth.example", c.Issuer)
+	assert.Equal(t, []string{"api", "admin"}, c.Audience)
+	assert.Equal(t, "postgres://u@db/app", c.DatabaseURL)
+	assert.Equal(t, ":9000", c.Addr)
+	assert.True(t, c.Production())
+	assert.Equal(t, "bob:pw", c.DemoUsers)
+
+	ac := c.AppConfig()
+	assert.Equal(t, domain.DevicePolicy{Limit: 3, OnLimit: domain.Reject}, ac.DevicePolicy)
+	assert.Negative(t, ac.ReuseGrace, "an explicit 0s grace means none")
+}
+
+func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
+	secret := base64.StdEncoding.EncodeToString([]byte("short-secret-key"))
+	tests := []struct {
+		name, value string
+	}{
+		{"JWTAUTH_ACCESS_TTL", "ten minutes"},
+		{"JWTAUTH_ACCESS_TTL", "-1m"},
+		{"JWTAUTH_REFRESH_TTL", "0"},
+		{"JWTAUTH_SIGNING_KEY", secret},
+		{"JWTAUTH_SIGNING_KEY", "%%%not-base64%%%"},
+		{"JWTAUTH_SIGNING_ALG", "none"},
+		{"JWTAUTH_ENCRYPTION_KEYS", "k1:" + secret},
+		{"JWTAUTH_ENCRYPTION_KEYS", "nokid"},
+		{"JWTAUTH_ENCRYPT", "maybe"},
+		{"JWTAUTH_DEVICE_LIMIT", "-2"},
+		{"JWTAUTH_DEVICE_LIMIT", "three"},
+		{"JWTAUTH_DEVICE_POLICY", "kick"},
+		{"JWTAUTH_IP_BINDING", "loose"},
+		{"JWTAUTH_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"JWTAUTH_DATABASE_URL", "mysql://x"},
+		{"JWTAUTH_ENV", "staging"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s=%s", tt.name, tt.value), func(t *testing.T) {
+			_, err := jwtauth.LoadConfig(env(map[string]string{tt.name: tt.value}))
+			require.ErrorIs(t, err, jwtauth.ErrConfig)
+			assert.Contains(t, err.Error(), tt.name)
+			if strings.Contains(tt.name, "KEY") {
+				assert.NotContains(t, err.Error(), secret, "keys never appear in errors")
+			}
+		})
+	}
+}
+
+func TestProductionRequiresKeys(t *testing.T) {
+	_, err := jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_ENV": "production"}))
+	require.ErrorIs(t, err, jwtauth.ErrConfig)
+	assert.Contains(t, err.Error(), "JWTAUTH_SIGNING_KEY")
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	c := jwtauth.DefaultConfig()
+	c.SigningKey = []byte("super-secret-signing-key-material!!")
+	c.EncryptionKeys = []jwtauth.EncryptionKey{{ID: "k1", Secret: []byte("super-secret-encryption-key-32b!")}}
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c)} {
+		assert.NotContains(t, s, "super-secret")
+	}
+}
