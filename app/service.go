@@ -87,6 +87,9 @@ func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
 // Config returns the effective configuration, defaults applied.
 func (s *Service[U]) Config() Config { return s.cfg }
 
+// Now returns the current time on the service's clock.
+func (s *Service[U]) Now() time.Time { return s.cfg.Now() }
+
 func (s *Service[U]) onInvalidate(keys []string) {
 	s.epoch.Add(1)
 	if keys == nil {
@@ -260,6 +263,11 @@ func (s *Service[U]) Refresh(ctx context.Context, raw string, client domain.Clie
 	if c.DeviceID != client.DeviceID {
 		return Pair{}, fmt.Errorf("%w: device", domain.ErrClientMismatch)
 	}
+	// A rotated-out generation is refused before the user loader is
+	// called; everything else is checked again under the lock.
+	if err := s.checkGeneration(ctx, c); err != nil {
+		return Pair{}, err
+	}
 	user, err := s.loadUser(ctx, c.Subject)
 	if err != nil {
 		return Pair{}, err
@@ -378,6 +386,9 @@ func (s *Service[U]) Sessions(ctx context.Context, userID string) ([]domain.Sess
 func (s *Service[U]) RevokeSession(ctx context.Context, userID, sessionID string) error {
 	if err := checkUserID(userID); err != nil {
 		return err
+	}
+	if sessionID == "" || len(sessionID) > MaxUserIDLen {
+		return domain.ErrSessionNotFound
 	}
 	now := s.cfg.Now()
 	return s.update(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {

@@ -1,0 +1,31 @@
+// Package echoauth is jwtauth's Echo v4 adapter: a middleware that
+// authenticates encrypted, device-bound bearer access tokens, the auth
+// routes of the reference HTTP contract (refresh, verify, logout, logout
+// all, logout others, list and revoke sessions), and a Login helper for the
+// application's own login handler.
+//
+// Embedding, in short:
+//
+//	auth, err := echoauth.New(echoauth.Config[User]{Service: svc})
+//	g := e.Group("/auth")
+//	auth.Mount(g)
+//	g.POST("/login", func(c echo.Context) error {
+//		// decode with echoauth.DecodeJSON, check the password, then:
+//		return auth.Login(c, userID, user)
+//	})
+//	e.GET("/me", me, auth.Middleware())
+//	// in me: p, ok := echoauth.Principal[User](c)
+//
+// The client the tokens are bound to is the TCP peer, or, behind proxies
+// listed in Config.TrustedProxies only, the X-Forwarded-For address left of
+// them; the device is the X-Device-ID header or a hash of the User-Agent.
+// Echo's IPExtractor is deliberately not used.
+//
+// Errors are answered as {"error":"<code>","error_description":"<text>"}
+// through one table shared with the net/http adapter: invalid_token,
+// token_expired, token_revoked, wrong_token_type, client_mismatch,
+// refresh_reused, invalid_credentials (401, with WWW-Authenticate),
+// device_limit_reached (403), not_found (404), invalid_request (400; 413
+// for a body over 64 KiB) and unavailable (503, with Retry-After; also
+// every unexpected error: the adapter fails closed and never answers 500).
+package echoauth

@@ -1,0 +1,240 @@
+package echoauth
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/jwtauth/jwtauth/adapters/internal/web"
+	"github.com/jwtauth/jwtauth/app"
+	"github.com/jwtauth/jwtauth/domain"
+)
+
+// principalKey is the echo.Context key under which Middleware stores the
+// app.Principal.
+const principalKey = "jwtauth.principal"
+
+// Config configures Auth. Only Service is required.
+type Config[U any] struct {
+	// Service issues and checks the tokens.
+	// Required.
+	Service *app.Service[U]
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// is believed when resolving the client IP tokens are bound to; it is
+	// walked right to left past these hops.
+	// Optional. Default none: X-Forwarded-For is ignored and the client IP
+	// is the TCP peer. Echo's own IPExtractor and c.RealIP() are not used.
+	TrustedProxies []netip.Prefix
+
+	// DeviceHeader is the request header carrying a client-chosen device
+	// id; without it the device id is a hash of the User-Agent.
+	// Optional. Default value "X-Device-ID".
+	DeviceHeader string
+
+	// Skipper defines a function to skip Middleware: the request goes on
+	// unauthenticated.
+	// Optional. Default value middleware.DefaultSkipper (never skip).
+	Skipper middleware.Skipper
+
+	// ErrorHandler is called with every error of Middleware, the routes of
+	// Mount, Login and Error, instead of writing the JSON error response.
+	// err wraps one of the domain sentinels (or web's missing-credentials
+	// and body-too-large errors); test it with errors.Is. Its return value
+	// is returned to Echo: return nil after writing a response, or an
+	// error for Echo's HTTPErrorHandler. Middleware never calls the next
+	// handler after an error, whatever ErrorHandler returns.
+	// Optional. Default: write {"error","error_description"} with the
+	// status of the error table (see package doc) and return nil.
+	ErrorHandler func(c echo.Context, err error) error
+
+	// SuccessHandler is called by Middleware after a successful
+	// authentication, before the next handler; Principal(c) is set.
+	// Optional. Default value nil (nothing is called).
+	SuccessHandler func(c echo.Context)
+
+	// Logger receives errors that are logged: unknown errors (answered
+	// 503) at error level, domain.ErrUnavailable at warn level. Tokens and
+	// bodies are never logged.
+	// Optional. Default value slog.Default().
+	Logger *slog.Logger
+}
+
+// Auth is the Echo adapter: middleware, routes and a login helper around
+// an app.Service. Create it with New; it is safe for concurrent use.
+type Auth[U any] struct {
+	cfg Config[U]
+	h   web.Handlers[U]
+}
+
+// New validates cfg, applies its defaults and returns an Auth. It returns
+// an error wrapping domain.ErrInvalidArgument when Service is nil or a
+// trusted proxy prefix is invalid.
+func New[U any](cfg Config[U]) (*Auth[U], error) {
+	if cfg.Service == nil {
+		return nil, fmt.Errorf("%w: echoauth: Config.Service is required", domain.ErrInvalidArgument)
+	}
+	proxies, err := web.NormalizePrefixes(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("echoauth: Config.TrustedProxies: %w", err)
+	}
+	cfg.TrustedProxies = proxies
+	if cfg.DeviceHeader == "" {
+		cfg.DeviceHeader = web.DefaultDeviceHeader
+	}
+	if cfg.Skipper == nil {
+		cfg.Skipper = middleware.DefaultSkipper
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Auth[U]{
+		cfg: cfg,
+		h: web.Handlers[U]{
+			Service:  cfg.Service,
+			Resolver: web.ClientResolver{TrustedProxies: proxies, DeviceHeader: cfg.DeviceHeader},
+		},
+	}, nil
+}
+
+// Middleware returns middleware that authenticates the request's
+// "Authorization: Bearer" access token for the request's client (IP and
+// device), stores the principal in the echo.Context (see Principal) and in
+// the request's context (see FromContext), and calls the next handler. A
+// missing or rejected token is answered 401 (503 when the service cannot
+// tell) without calling the next handler.
+func (a *Auth[U]) Middleware() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if a.cfg.Skipper(c) {
+				return next(c)
+			}
+			p, err := a.h.Authenticate(c.Request())
+			if err != nil {
+				return a.Error(c, err)
+			}
+			c.Set(principalKey, p)
+			c.SetRequest(c.Request().WithContext(web.NewContext(c.Request().Context(), p)))
+			if a.cfg.SuccessHandler != nil {
+				a.cfg.SuccessHandler(c)
+			}
+			return next(c)
+		}
+	}
+}
+
+// Principal returns the principal Middleware stored in c. It reports false
+// on a request that did not pass Middleware (or was skipped), or when U is
+// not the Auth's user-claims type.
+func Principal[U any](c echo.Context) (app.Principal[U], bool) {
+	if p, ok := c.Get(principalKey).(app.Principal[U]); ok {
+		return p, true
+	}
+	return FromContext[U](c.Request().Context())
+}
+
+// FromContext returns the principal Middleware stored in a request's
+// context, for code that only sees a context.Context. The httpauth adapter
+// shares the context key, so either package's FromContext finds it.
+func FromContext[U any](ctx context.Context) (app.Principal[U], bool) {
+	return web.FromContext[U](ctx)
+}
+
+// Mount registers the auth routes on g (typically e.Group("/auth")):
+//
+//	POST   /refresh        {"refresh_token"} → 200 {"access_token","token_type","expires_in"[,"refresh_token","refresh_expires_in"]}
+//	POST   /verify         {"token"}         → 200 {"valid":true,"token_type"} | 401 {"valid":false,"error"}
+//	POST   /logout         Bearer            → 204, ends this session
+//	POST   /logout/all     Bearer            → 204, ends every session of the user
+//	POST   /logout/others  Bearer            → 204, ends every other session
+//	GET    /sessions       Bearer            → 200 [{"id","device_name","ip","created_at","last_seen_at","current"}]
+//	DELETE /sessions/:id   Bearer            → 204 | 404
+//
+// Login is not mounted: the application checks credentials in its own
+// handler and then calls Login.
+func (a *Auth[U]) Mount(g *echo.Group) {
+	auth := a.Middleware()
+	g.POST("/refresh", a.public(a.h.Refresh))
+	g.POST("/verify", a.public(a.h.Verify))
+	g.POST("/logout", a.private(a.h.Logout), auth)
+	g.POST("/logout/all", a.private(a.h.LogoutAll), auth)
+	g.POST("/logout/others", a.private(a.h.LogoutOthers), auth)
+	g.GET("/sessions", a.private(a.h.Sessions), auth)
+	g.DELETE("/sessions/:id", func(c echo.Context) error {
+		return a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
+			return a.h.RevokeSession(w, r, p, c.Param("id"))
+		})(c)
+	}, auth)
+}
+
+// Login is for the application's own login handler, after it checked the
+// user's credentials: it issues a token pair for userID with user claims
+// user, bound to the request's client, and writes the 200 login body
+// {"access_token","refresh_token","token_type","expires_in",
+// "refresh_expires_in","session_id"}, or the mapped error (403
+// device_limit_reached, 503 unavailable, ...).
+func (a *Auth[U]) Login(c echo.Context, userID string, user U) error {
+	if err := a.h.Login(c.Response(), c.Request(), userID, user); err != nil {
+		return a.Error(c, err)
+	}
+	return nil
+}
+
+// Client returns the client of c's request as the tokens see it: the IP
+// (peer, or X-Forwarded-For past trusted proxies), the device id and the
+// device name.
+func (a *Auth[U]) Client(c echo.Context) domain.ClientInfo {
+	return a.h.Resolver.Resolve(c.Request())
+}
+
+// Error answers err the way Auth answers its own errors: through
+// Config.ErrorHandler when set, else as the JSON error body of the error
+// table, and returns what Echo should see (nil by default). Use it in the
+// application's login handler, e.g. Error(c, domain.ErrInvalidCredentials)
+// for a wrong password.
+func (a *Auth[U]) Error(c echo.Context, err error) error {
+	if a.cfg.ErrorHandler != nil {
+		return a.cfg.ErrorHandler(c, err)
+	}
+	web.WriteError(c.Response(), c.Request(), a.cfg.Logger, err)
+	return nil
+}
+
+// DecodeJSON decodes c's JSON request body into v (a pointer to a struct)
+// strictly: at most 64 KiB (larger: an error answered 413), one object,
+// valid UTF-8, no duplicate keys, no trailing data, matching types.
+// Failures wrap domain.ErrInvalidArgument (400 invalid_request) and never
+// quote the body. Unknown fields are ignored.
+func DecodeJSON(c echo.Context, v any) error {
+	return web.DecodeJSON(c.Response(), c.Request(), v)
+}
+
+// public adapts a route of web.Handlers that needs no principal.
+func (a *Auth[U]) public(fn func(http.ResponseWriter, *http.Request) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := fn(c.Response(), c.Request()); err != nil {
+			return a.Error(c, err)
+		}
+		return nil
+	}
+}
+
+// private adapts a route of web.Handlers that runs behind Middleware.
+func (a *Auth[U]) private(fn func(http.ResponseWriter, *http.Request, app.Principal[U]) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, ok := Principal[U](c)
+		if !ok {
+			// Only reachable if a Skipper skipped an auth route.
+			return a.Error(c, web.ErrNoCredentials)
+		}
+		if err := fn(c.Response(), c.Request(), p); err != nil {
+			return a.Error(c, err)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,62 @@
+package echoauth_test
+
+import (
+	"bytes"
+	"net/http"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jwtauth/jwtauth/adapters/echoauth"
+	"github.com/jwtauth/jwtauth/adapters/internal/web/webtest"
+	"github.com/jwtauth/jwtauth/adapters/jwe"
+	"github.com/jwtauth/jwtauth/adapters/jwtcodec"
+	"github.com/jwtauth/jwtauth/adapters/memory"
+)
+
+func TestContract(t *testing.T) {
+	webtest.Run(t, backend, driver)
+}
+
+// backend is the memory store, cache and bus with the real codec and
+// cipher.
+func backend(t testing.TB) webtest.Backend {
+	key := bytes.Repeat([]byte{0x42}, 32)
+	codec, err := jwtcodec.New(jwtcodec.Config{Method: "HS256", Key: key})
+	require.NoError(t, err)
+	cipher, err := jwe.New(jwe.Key{ID: "k1", Secret: key})
+	require.NoError(t, err)
+	bus := &memory.Bus{}
+	return webtest.Backend{Store: memory.NewStore(bus), Codec: codec, Cipher: cipher, Cache: &memory.Cache{}, Bus: bus}
+}
+
+// driver embeds echoauth in an Echo application the way the package doc
+// shows.
+func driver(t *testing.T, env webtest.Env) http.Handler {
+	auth, err := echoauth.New(echoauth.Config[webtest.User]{Service: env.Service, TrustedProxies: env.TrustedProxies})
+	require.NoError(t, err)
+	e := echo.New()
+	g := e.Group("/auth")
+	auth.Mount(g)
+	g.POST("/login", func(c echo.Context) error {
+		var req webtest.LoginRequest
+		if err := echoauth.DecodeJSON(c, &req); err != nil {
+			return auth.Error(c, err)
+		}
+		id, user, err := webtest.CheckLogin(req)
+		if err != nil {
+			return auth.Error(c, err)
+		}
+		return auth.Login(c, id, user)
+	})
+	e.GET(webtest.MePath, func(c echo.Context) error {
+		p, ok := echoauth.Principal[webtest.User](c)
+		if !ok {
+			return c.NoContent(http.StatusInternalServerError) // fails the suite
+		}
+		fromCtx, inCtx := echoauth.FromContext[webtest.User](c.Request().Context())
+		return c.JSON(http.StatusOK, webtest.NewMe(p, inCtx && fromCtx.SessionID == p.SessionID))
+	}, auth.Middleware())
+	return e
+}

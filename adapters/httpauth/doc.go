@@ -1,0 +1,32 @@
+// Package httpauth is jwtauth's net/http adapter: a
+// func(http.Handler) http.Handler middleware that authenticates encrypted,
+// device-bound bearer access tokens, an http.Handler serving the auth
+// routes of the reference HTTP contract (refresh, verify, logout, logout
+// all, logout others, list and revoke sessions), and a Login helper for
+// the application's own login handler. It works with the standard
+// library's ServeMux, chi and gorilla/mux alike.
+//
+// Embedding, in short:
+//
+//	auth, err := httpauth.New(httpauth.Config[User]{Service: svc})
+//	mux := http.NewServeMux()
+//	mux.Handle("/auth/", http.StripPrefix("/auth", auth.Handler()))
+//	mux.HandleFunc("POST /auth/login", func(w http.ResponseWriter, r *http.Request) {
+//		// decode with httpauth.DecodeJSON, check the password, then:
+//		auth.Login(w, r, userID, user)
+//	})
+//	mux.Handle("GET /me", auth.Middleware(me))
+//	// in me: p, ok := httpauth.FromContext[User](r.Context())
+//
+// The client the tokens are bound to is the TCP peer, or, behind proxies
+// listed in Config.TrustedProxies only, the X-Forwarded-For address left of
+// them; the device is the X-Device-ID header or a hash of the User-Agent.
+//
+// Errors are answered as {"error":"<code>","error_description":"<text>"}
+// through one table shared with the Echo adapter: invalid_token,
+// token_expired, token_revoked, wrong_token_type, client_mismatch,
+// refresh_reused, invalid_credentials (401, with WWW-Authenticate),
+// device_limit_reached (403), not_found (404), invalid_request (400; 413
+// for a body over 64 KiB) and unavailable (503, with Retry-After; also
+// every unexpected error: the adapter fails closed and never answers 500).
+package httpauth

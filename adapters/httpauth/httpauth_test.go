@@ -1,0 +1,178 @@
+package httpauth_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jwtauth/jwtauth/adapters/httpauth"
+	"github.com/jwtauth/jwtauth/adapters/internal/web"
+	"github.com/jwtauth/jwtauth/adapters/internal/web/webtest"
+	"github.com/jwtauth/jwtauth/app"
+	"github.com/jwtauth/jwtauth/domain"
+)
+
+func newService(t *testing.T) *app.Service[webtest.User] {
+	t.Helper()
+	b := backend(t)
+	svc, err := app.New(app.Config{}, app.Deps[webtest.User]{Store: b.Store, Codec: b.Codec, Cipher: b.Cipher, Cache: b.Cache, Bus: b.Bus})
+	require.NoError(t, err)
+	return svc
+}
+
+func TestNewValidates(t *testing.T) {
+	svc := newService(t)
+	tests := []struct {
+		name    string
+		cfg     httpauth.Config[webtest.User]
+		wantErr error
+	}{
+		{name: "ok", cfg: httpauth.Config[webtest.User]{Service: svc}},
+		{name: "no service", cfg: httpauth.Config[webtest.User]{}, wantErr: domain.ErrInvalidArgument},
+		{name: "invalid prefix", cfg: httpauth.Config[webtest.User]{Service: svc, TrustedProxies: []netip.Prefix{{}}}, wantErr: domain.ErrInvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := httpauth.New(tt.cfg)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				assert.Nil(t, a)
+				return
+			}
+			require.NoError(t, err)
+			assert.NotNil(t, a)
+		})
+	}
+}
+
+func get(t *testing.T, url string, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	require.NoError(t, err)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res, string(b)
+}
+
+func TestHooks(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		gotErr error
+	)
+	auth, err := httpauth.New(httpauth.Config[webtest.User]{
+		Service:        newService(t),
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		DeviceHeader:   "X-Dev",
+		Skipper:        func(r *http.Request) bool { return r.URL.Path == "/public" },
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			mu.Lock()
+			gotErr = err
+			mu.Unlock()
+			w.WriteHeader(http.StatusTeapot)
+		},
+	})
+	require.NoError(t, err)
+	lastErr := func() error { mu.Lock(); defer mu.Unlock(); return gotErr }
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := httpauth.FromContext[webtest.User](r.Context())
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": ok, "user": p.UserID})
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /private", auth.Middleware(handler))
+	mux.Handle("GET /public", auth.Middleware(handler))
+	mux.HandleFunc("GET /client", func(w http.ResponseWriter, r *http.Request) {
+		ci := auth.Client(r)
+		_ = json.NewEncoder(w).Encode(map[string]string{"ip": ci.IP.String(), "device": ci.DeviceID, "name": ci.DeviceName})
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		auth.Login(w, r, "id-alice", webtest.User{Name: "alice"})
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	res, _ := get(t, srv.URL+"/private", nil)
+	assert.Equal(t, http.StatusTeapot, res.StatusCode)
+	assert.ErrorIs(t, lastErr(), web.ErrNoCredentials)
+
+	res, _ = get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer garbage"}})
+	assert.Equal(t, http.StatusTeapot, res.StatusCode)
+	assert.True(t, errors.Is(lastErr(), domain.ErrMalformed))
+
+	res, body := get(t, srv.URL+"/public", nil)
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.JSONEq(t, `{"ok":false,"user":""}`, body)
+
+	res, body = get(t, srv.URL+"/client", http.Header{"X-Forwarded-For": {"203.0.113.9"}, "X-Dev": {"dev-1"}, "User-Agent": {"UA/1"}})
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.JSONEq(t, `{"ip":"203.0.113.9","device":"dev-1","name":"UA/1"}`, body)
+
+	loginRes, err := http.Post(srv.URL+"/login", "application/json", nil)
+	require.NoError(t, err)
+	defer loginRes.Body.Close()
+	require.Equal(t, http.StatusOK, loginRes.StatusCode)
+	var lr web.LoginResponse
+	require.NoError(t, json.NewDecoder(loginRes.Body).Decode(&lr))
+	res, body = get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer " + lr.AccessToken}})
+	assert.Equal(t, http.StatusOK, res.StatusCode, body)
+	assert.JSONEq(t, `{"ok":true,"user":"id-alice"}`, body)
+}
+
+// A Skipper that skips the auth routes must not let them run without a
+// principal.
+func TestSkippedAuthRoutesStillRefuse(t *testing.T) {
+	auth, err := httpauth.New(httpauth.Config[webtest.User]{
+		Service: newService(t),
+		Skipper: func(*http.Request) bool { return true },
+	})
+	require.NoError(t, err)
+	srv := httptest.NewServer(auth.Handler())
+	t.Cleanup(srv.Close)
+	res, body := get(t, srv.URL+"/sessions", nil)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.True(t, strings.Contains(body, `"invalid_token"`), body)
+}
+
+// The handler mounts under a prefix in a plain ServeMux; unknown routes
+// get the mux's 404 and 405, never a 500.
+func TestHandlerMounting(t *testing.T) {
+	auth, err := httpauth.New(httpauth.Config[webtest.User]{Service: newService(t)})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/auth/", http.StripPrefix("/api/v1/auth", auth.Handler()))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	res, _ := get(t, srv.URL+"/api/v1/auth/sessions", nil)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	res, _ = get(t, srv.URL+"/api/v1/auth/nope", nil)
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+	res, _ = get(t, srv.URL+"/api/v1/auth/refresh", nil)
+	assert.Equal(t, http.StatusMethodNotAllowed, res.StatusCode)
+}
+
+func TestFromContextTypeMismatch(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	_, ok := httpauth.FromContext[webtest.User](r.Context())
+	assert.False(t, ok)
+	ctx := web.NewContext(r.Context(), app.Principal[string]{UserID: "x"})
+	_, ok = httpauth.FromContext[webtest.User](ctx)
+	assert.False(t, ok)
+	p, ok := httpauth.FromContext[string](ctx)
+	assert.True(t, ok)
+	assert.Equal(t, "x", p.UserID)
+}

@@ -1,0 +1,56 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jwtauth/jwtauth/app"
+	"github.com/jwtauth/jwtauth/domain"
+)
+
+func TestBearerToken(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers []string
+		want    string
+		wantErr error
+	}{
+		{name: "ok", headers: []string{"Bearer abc.def"}, want: "abc.def"},
+		{name: "scheme case-insensitive", headers: []string{"bEARER abc"}, want: "abc"},
+		{name: "longest", headers: []string{"Bearer " + strings.Repeat("a", app.MaxTokenLen)}, want: strings.Repeat("a", app.MaxTokenLen)},
+		{name: "missing", wantErr: ErrNoCredentials},
+		{name: "other scheme", headers: []string{"Basic YTpi"}, wantErr: ErrNoCredentials},
+		{name: "scheme prefix only", headers: []string{"Bearerabc"}, wantErr: ErrNoCredentials},
+		{name: "empty value", headers: []string{""}, wantErr: ErrNoCredentials},
+		{name: "scheme alone", headers: []string{"Bearer"}, wantErr: domain.ErrMalformed},
+		{name: "scheme and space", headers: []string{"Bearer "}, wantErr: domain.ErrMalformed},
+		{name: "two spaces", headers: []string{"Bearer  abc"}, wantErr: domain.ErrMalformed},
+		{name: "two tokens", headers: []string{"Bearer abc def"}, wantErr: domain.ErrMalformed},
+		{name: "tab", headers: []string{"Bearer\tabc"}, wantErr: ErrNoCredentials},
+		{name: "control char", headers: []string{"Bearer ab\x01c"}, wantErr: domain.ErrMalformed},
+		{name: "non-ASCII", headers: []string{"Bearer abcé"}, wantErr: domain.ErrMalformed},
+		{name: "too long", headers: []string{"Bearer " + strings.Repeat("a", app.MaxTokenLen+1)}, wantErr: domain.ErrMalformed},
+		{name: "two headers", headers: []string{"Bearer abc", "Bearer def"}, wantErr: domain.ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			for _, h := range tt.headers {
+				r.Header.Add("Authorization", h)
+			}
+			got, err := BearerToken(r)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				assert.Empty(t, got)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}

@@ -1,0 +1,145 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/jwtauth/jwtauth/domain"
+)
+
+// Transport errors, beside the domain sentinels.
+var (
+	// ErrNoCredentials: the request carries no bearer token (no
+	// Authorization header, or one with another scheme). Its 401 challenge
+	// names only the realm, as RFC 6750 §3.1 asks.
+	ErrNoCredentials = errors.New("jwtauth: missing bearer token")
+	// ErrBodyTooLarge: the request body exceeds MaxBodyBytes (413). It wraps
+	// domain.ErrInvalidArgument.
+	ErrBodyTooLarge = fmt.Errorf("%w: request body too large", domain.ErrInvalidArgument)
+)
+
+// Realm is the realm of every WWW-Authenticate challenge.
+const Realm = "jwtauth"
+
+// The error codes of the reference HTTP contract.
+const (
+	CodeInvalidRequest     = "invalid_request"
+	CodeInvalidCredentials = "invalid_credentials"
+	CodeInvalidToken       = "invalid_token"
+	CodeTokenExpired       = "token_expired"
+	CodeTokenRevoked       = "token_revoked"
+	CodeWrongTokenType     = "wrong_token_type"
+	CodeClientMismatch     = "client_mismatch"
+	CodeRefreshReused      = "refresh_reused"
+	CodeDeviceLimitReached = "device_limit_reached"
+	CodeNotFound           = "not_found"
+	CodeUnavailable        = "unavailable"
+)
+
+// Problem is how an error is shown to the client.
+type Problem struct {
+	Status      int    // HTTP status
+	Code        string // the "error" member
+	Description string // the "error_description" member: fixed text
+	// NoCredentials selects the bare realm challenge of RFC 6750 §3.1.
+	NoCredentials bool
+	// Known is false for errors matching no table entry (logged, 503).
+	Known bool
+}
+
+// problems is THE error table: the first entry whose sentinel matches
+// (errors.Is) decides. Descriptions are fixed texts without quotes or
+// backslashes, so they can be put verbatim in a quoted-string. Order
+// matters where sentinels nest: ErrBodyTooLarge wraps ErrInvalidArgument;
+// ErrUnavailable comes first so that an error carrying it fails closed as
+// 503 even if it also wraps another sentinel.
+var problems = []struct {
+	err error
+	p   Problem
+}{
+	{ErrNoCredentials, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "missing bearer token", NoCredentials: true}},
+	{ErrBodyTooLarge, Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeInvalidRequest, Description: "the request body is too large"}},
+	{domain.ErrUnavailable, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Description: "the service is temporarily unavailable, retry later"}},
+	{domain.ErrMalformed, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "the token is invalid"}},
+	{domain.ErrInvalid, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "the token is invalid"}},
+	{domain.ErrExpired, Problem{Status: http.StatusUnauthorized, Code: CodeTokenExpired, Description: "the token has expired"}},
+	{domain.ErrRevoked, Problem{Status: http.StatusUnauthorized, Code: CodeTokenRevoked, Description: "the token has been revoked"}},
+	{domain.ErrWrongTokenType, Problem{Status: http.StatusUnauthorized, Code: CodeWrongTokenType, Description: "the token is of the wrong type for this endpoint"}},
+	{domain.ErrClientMismatch, Problem{Status: http.StatusUnauthorized, Code: CodeClientMismatch, Description: "the token is bound to another client"}},
+	{domain.ErrRefreshReused, Problem{Status: http.StatusUnauthorized, Code: CodeRefreshReused, Description: "the refresh token was already used; its session has been revoked"}},
+	{domain.ErrInvalidCredentials, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidCredentials, Description: "invalid username or password"}},
+	{domain.ErrDeviceLimitReached, Problem{Status: http.StatusForbidden, Code: CodeDeviceLimitReached, Description: "the account has reached its device limit"}},
+	{domain.ErrSessionNotFound, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Description: "no such session"}},
+	{domain.ErrInvalidArgument, Problem{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: "the request is malformed or misses a parameter"}},
+}
+
+// unknownProblem is the answer to an error matching no entry: fail closed.
+var unknownProblem = Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Description: "the service is temporarily unavailable, retry later"}
+
+// Classify returns how err is shown: the first table entry err matches,
+// else a 503 "unavailable" with Known false. err must not be nil.
+func Classify(err error) Problem {
+	for _, e := range problems {
+		if errors.Is(err, e.err) {
+			p := e.p
+			p.Known = true
+			return p
+		}
+	}
+	return unknownProblem
+}
+
+// ErrorBody is the JSON body of every error response.
+type ErrorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// Challenge returns the WWW-Authenticate value for a 401 problem.
+func (p Problem) Challenge() string {
+	if p.NoCredentials {
+		return `Bearer realm="` + Realm + `"`
+	}
+	return `Bearer error="invalid_token", error_description="` + p.Description + `"`
+}
+
+// writeHeaders sets the headers every error response carries: the
+// challenge on 401, Retry-After on 503.
+func (p Problem) writeHeaders(h http.Header) {
+	switch p.Status {
+	case http.StatusUnauthorized:
+		h.Set("WWW-Authenticate", p.Challenge())
+	case http.StatusServiceUnavailable:
+		h.Set("Retry-After", "1")
+	}
+}
+
+// WriteError writes err as a JSON error response through the table. An
+// error matching no entry is logged at error level on log, and
+// domain.ErrUnavailable at warn level (nil log: slog.Default()); the token
+// and the request body are never logged.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if err == nil {
+		err = errors.New("web: WriteError called with a nil error")
+	}
+	p := Classify(err)
+	logProblem(r, log, p, err)
+	p.writeHeaders(w.Header())
+	WriteJSON(w, p.Status, ErrorBody{Error: p.Code, Description: p.Description})
+}
+
+func logProblem(r *http.Request, log *slog.Logger, p Problem, err error) {
+	if p.Known && p.Status != http.StatusServiceUnavailable {
+		return
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	level := slog.LevelError
+	if p.Known {
+		level = slog.LevelWarn
+	}
+	log.Log(r.Context(), level, "jwtauth: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+}
