@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -49,7 +50,7 @@ func (s *Store) Generation(ctx context.Context, userID string, typ domain.TokenT
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	u := s.users[userID]
-	if u == nil {
+	if u == nil || u.access == "" {
 		return "", nil
 	}
 	if typ == domain.Refresh {
@@ -106,15 +107,20 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-// UpdateUser implements ports.Store.
+// UpdateUser implements ports.Store. A Put may not move a session to
+// another user nor un-revoke it (domain.ErrInvalidArgument); a Revoke
+// without RevokedAt is revoked at time.Now.
 func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
 	if err := ctx.Err(); err != nil {
 		return unavailable(err)
 	}
+	if userID == "" || fn == nil {
+		return fmt.Errorf("%w: empty user id or nil fn", domain.ErrInvalidArgument)
+	}
 	s.mu.Lock()
 	u := s.users[userID]
 	if u == nil {
-		u = &user{access: domain.NewGeneration(), refresh: domain.NewGeneration()}
+		u = &user{}
 		s.users[userID] = u
 	}
 	s.mu.Unlock()
@@ -130,6 +136,10 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 		Sessions:          s.activeLocked(userID),
 	}
 	s.mu.RUnlock()
+	// Generations are created lazily, and kept only if the change commits.
+	if state.AccessGeneration == "" {
+		state.AccessGeneration, state.RefreshGeneration = domain.NewGeneration(), domain.NewGeneration()
+	}
 
 	change, err := fn(state)
 	if err != nil {
@@ -138,9 +148,19 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 	if err := ctx.Err(); err != nil {
 		return unavailable(err)
 	}
+	if change.RevokedAt.IsZero() {
+		change.RevokedAt = time.Now()
+	}
 
-	var keys []string
 	s.mu.Lock()
+	for _, sess := range change.Put {
+		if old, ok := s.sessions[sess.ID]; ok && (old.UserID != userID || !old.RevokedAt.IsZero()) {
+			s.mu.Unlock()
+			return fmt.Errorf("%w: session %q belongs to another user or is revoked", domain.ErrInvalidArgument, sess.ID)
+		}
+	}
+	keys := make([]string, 0, 2+len(change.Put)+len(change.Revoke))
+	u.access, u.refresh = state.AccessGeneration, state.RefreshGeneration
 	if change.NewAccessGeneration != "" {
 		u.access = change.NewAccessGeneration
 		keys = append(keys, ports.GenerationKey(userID, domain.Access))
@@ -153,6 +173,7 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 		sess.UserID = userID
 		s.sessions[sess.ID] = sess
 		s.index(sess)
+		keys = append(keys, ports.SessionKey(sess.ID))
 	}
 	for _, id := range change.Revoke {
 		sess, ok := s.sessions[id]
@@ -167,9 +188,9 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 	s.mu.Unlock()
 
 	if s.pub != nil && len(keys) > 0 {
-		// The memory bus cannot fail; a real publisher's error would mean
-		// other instances missed the change, which their bus health covers.
-		_ = s.pub.Publish(ctx, keys...)
+		if err := s.pub.Publish(ctx, keys...); err != nil {
+			return fmt.Errorf("%w: change committed but not announced: %w", domain.ErrUnavailable, err)
+		}
 	}
 	return nil
 }

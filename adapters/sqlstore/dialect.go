@@ -1,0 +1,124 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"  // registers driver "postgres"
+	_ "modernc.org/sqlite" // registers driver "sqlite"
+
+	"github.com/jwtauth/jwtauth/domain"
+)
+
+// dialect holds everything that differs between PostgreSQL and SQLite.
+// The SQL itself is shared and written with '?' placeholders.
+type dialect struct {
+	name     string
+	bindType int // sqlx.DOLLAR or sqlx.QUESTION
+	// lockUser ends the query that reads the user's generations, locking
+	// them until the transaction ends. SQLite needs nothing: its
+	// transaction already holds the database's single write lock.
+	lockUser string
+	// notify: announce invalidations with pg_notify inside the transaction.
+	notify bool
+	// versionTable creates the schema version table.
+	versionTable string
+}
+
+var (
+	postgres = &dialect{
+		name:     "postgres",
+		bindType: sqlx.DOLLAR,
+		lockUser: " FOR UPDATE",
+		notify:   true,
+		versionTable: `CREATE TABLE IF NOT EXISTS jwtauth_schema_version (
+    version    integer     PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)`,
+	}
+	sqlite = &dialect{
+		name:     "sqlite",
+		bindType: sqlx.QUESTION,
+		versionTable: `CREATE TABLE IF NOT EXISTS jwtauth_schema_version (
+    version    INTEGER NOT NULL PRIMARY KEY,
+    applied_at TEXT    NOT NULL
+) STRICT`,
+	}
+)
+
+// dialectOf returns the dialect for a database/sql driver name.
+func dialectOf(driverName string) (*dialect, error) {
+	switch driverName {
+	case "postgres", "pgx", "pgx/v5", "cloudsqlpostgres":
+		return postgres, nil
+	case "sqlite", "sqlite3":
+		return sqlite, nil
+	}
+	return nil, fmt.Errorf("%w: sqlstore: unsupported database driver %q (want postgres or sqlite)", domain.ErrInvalidArgument, driverName)
+}
+
+// rebind turns the '?' placeholders of query into the dialect's.
+func (d *dialect) rebind(query string) string { return sqlx.Rebind(d.bindType, query) }
+
+// OpenPostgres opens a PostgreSQL pool with lib/pq (driver "postgres") and
+// checks that it answers. dsn is a URL (postgres://user@host/db?sslmode=...)
+// or a lib/pq key=value string. The pool holds at most 25 connections, keeps
+// up to 10 idle for 5 minutes and renews each after 30 minutes; adjust them
+// on the returned *sqlx.DB if needed. Errors wrap domain.ErrUnavailable.
+func OpenPostgres(ctx context.Context, dsn string) (*sqlx.DB, error) {
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, unavailable(ctx, "open postgres", err)
+	}
+	db.SetMaxOpenConns(25)
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	db.SetConnMaxLifetime(30 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, unavailable(ctx, "connect to postgres", err)
+	}
+	return db, nil
+}
+
+// sqlitePragmas are appended to every path OpenSQLite opens: write-ahead
+// logging (readers never block the writer), a 10 s wait for the write lock
+// instead of an immediate SQLITE_BUSY, foreign keys on, and BEGIN IMMEDIATE
+// for every transaction so that a locked update takes the write lock first.
+const sqlitePragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+
+// OpenSQLite opens (creating it if needed) the SQLite database file at path
+// with the pure-Go driver modernc.org/sqlite (driver "sqlite"), in WAL mode
+// with a 10 s busy timeout and immediate transactions, and checks that it
+// answers. path ":memory:" opens a private in-memory database on a single
+// connection. Errors wrap domain.ErrUnavailable, or domain.ErrInvalidArgument
+// for an empty path.
+func OpenSQLite(ctx context.Context, path string) (*sqlx.DB, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: sqlstore: empty SQLite path", domain.ErrInvalidArgument)
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	db, err := sqlx.Open("sqlite", path+sep+sqlitePragmas)
+	if err != nil {
+		return nil, unavailable(ctx, "open sqlite", err)
+	}
+	if path == ":memory:" {
+		// Every connection would get its own empty database.
+		db.SetMaxOpenConns(1)
+	} else {
+		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(16)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, unavailable(ctx, "open sqlite", err)
+	}
+	return db, nil
+}

@@ -1,0 +1,435 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/ports"
+)
+
+// DefaultChannel is the PostgreSQL NOTIFY channel invalidations are sent on
+// unless WithChannel says otherwise.
+const DefaultChannel = "jwtauth_invalidate"
+
+// publishTimeout bounds the Publisher call made after a commit. The call
+// does not inherit the caller's cancellation: the change is already made.
+const publishTimeout = 5 * time.Second
+
+// revokeChunk is how many session ids one UPDATE ... IN (...) revokes, well
+// below the bind parameter limits of both databases.
+const revokeChunk = 500
+
+// Store is a ports.Store on PostgreSQL or SQLite through sqlx. It is safe
+// for concurrent use. Make one with NewPostgres or NewSQLite on a database
+// that Migrate has prepared.
+type Store struct {
+	db      *sqlx.DB
+	dialect *dialect
+	q       queries
+	pub     ports.Publisher
+	channel string
+	now     func() time.Time
+}
+
+var _ ports.Store = (*Store)(nil)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithPublisher makes the Store call p with the invalidation keys (see
+// ports.GenerationKey, ports.SessionKey) of every change after it commits.
+// Optional. Default: none. A nil p means none. On PostgreSQL the keys are
+// also sent with NOTIFY (see WithChannel); a Publisher is for buses that do
+// not listen to PostgreSQL, such as an in-process one.
+func WithPublisher(p ports.Publisher) Option {
+	return func(s *Store) { s.pub = p }
+}
+
+// WithChannel sets the PostgreSQL NOTIFY channel on which UpdateUser
+// announces invalidations, inside the transaction so that they are
+// delivered exactly when the change commits. Each notification's payload is
+// keys separated by "\n"; a change whose keys exceed about 7900 bytes is
+// sent as several notifications. Optional. Default DefaultChannel. "" turns
+// NOTIFY off. Ignored on SQLite.
+func WithChannel(name string) Option {
+	return func(s *Store) { s.channel = name }
+}
+
+// WithClock sets the clock used for updated_at columns and for revocations
+// whose UserChange.RevokedAt is zero. Optional. Default time.Now. A nil now
+// means time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// NewPostgres returns a Store on db, a PostgreSQL pool (see OpenPostgres).
+// UpdateUser locks the user's user_auth rows with SELECT ... FOR UPDATE, so
+// updates of different users run in parallel.
+func NewPostgres(db *sqlx.DB, opts ...Option) *Store { return newStore(db, postgres, opts) }
+
+// NewSQLite returns a Store on db, a SQLite database (see OpenSQLite).
+// UpdateUser runs in a write transaction, so updates serialize across the
+// whole database (SQLite has a single writer). db needs a busy timeout
+// (OpenSQLite sets 10 s); without one, concurrent updates fail with
+// SQLITE_BUSY instead of waiting.
+func NewSQLite(db *sqlx.DB, opts ...Option) *Store { return newStore(db, sqlite, opts) }
+
+func newStore(db *sqlx.DB, d *dialect, opts []Option) *Store {
+	s := &Store{db: db, dialect: d, channel: DefaultChannel, now: time.Now}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	s.q = newQueries(d)
+	return s
+}
+
+// queries are the store's statements in the dialect's placeholder style.
+type queries struct {
+	generation, session, sessions, prune              string
+	ensureGenerations, lockGenerations, setGeneration string
+	putSession, notify                                string
+}
+
+// revokeSessions has an IN (?) that sqlx.In expands; it is rebound after.
+const revokeSessions = `UPDATE sessions SET revoked_at = ?
+WHERE user_id = ? AND revoked_at IS NULL AND id IN (?)
+RETURNING id`
+
+func newQueries(d *dialect) queries {
+	return queries{
+		generation: d.rebind(`SELECT generation FROM user_auth WHERE user_id = ? AND token_type = ?`),
+		session:    d.rebind(`SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`),
+		sessions: d.rebind(`SELECT ` + sessionColumns + ` FROM sessions
+WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at, id`),
+		prune: d.rebind(`DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?`),
+		ensureGenerations: d.rebind(`INSERT INTO user_auth (user_id, token_type, generation, updated_at)
+VALUES (?, ?, ?, ?), (?, ?, ?, ?)
+ON CONFLICT (user_id, token_type) DO NOTHING`),
+		lockGenerations: d.rebind(`SELECT token_type, generation FROM user_auth
+WHERE user_id = ? ORDER BY token_type` + d.lockUser),
+		setGeneration: d.rebind(`UPDATE user_auth SET generation = ?, updated_at = ?
+WHERE user_id = ? AND token_type = ?`),
+		// A session id never moves to another user, and a revoked session
+		// stays revoked: a Put built from a stale read cannot revive it.
+		putSession: d.rebind(`INSERT INTO sessions (` + sessionColumns + `)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    device_id = excluded.device_id,
+    device_name = excluded.device_name,
+    ip = excluded.ip,
+    created_at = excluded.created_at,
+    last_seen_at = excluded.last_seen_at,
+    expires_at = excluded.expires_at,
+    refresh_counter = excluded.refresh_counter,
+    rotated_at = excluded.rotated_at,
+    revoked_at = COALESCE(sessions.revoked_at, excluded.revoked_at)
+WHERE sessions.user_id = excluded.user_id`),
+		notify: d.rebind(`SELECT pg_notify(?, ?)`),
+	}
+}
+
+// unavailable wraps a database error in domain.ErrUnavailable. When ctx
+// has ended, its error joins the chain too, since drivers report a
+// cancelled statement in their own words.
+func unavailable(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		err = fmt.Errorf("%w (%w)", err, cerr)
+	}
+	return fmt.Errorf("%w: sqlstore: %s: %w", domain.ErrUnavailable, op, err)
+}
+
+// Generation implements ports.Store.
+func (s *Store) Generation(ctx context.Context, userID string, typ domain.TokenType) (string, error) {
+	if typ != domain.Access && typ != domain.Refresh {
+		return "", fmt.Errorf("%w: token type %q", domain.ErrInvalidArgument, typ)
+	}
+	var gen string
+	err := s.db.GetContext(ctx, &gen, s.q.generation, userID, string(typ))
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", unavailable(ctx, "read generation", err)
+	}
+	return gen, nil
+}
+
+// Session implements ports.Store.
+func (s *Store) Session(ctx context.Context, sessionID string) (domain.Session, error) {
+	var r sessionRow
+	err := s.db.GetContext(ctx, &r, s.q.session, sessionID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Session{}, domain.ErrSessionNotFound
+	}
+	if err != nil {
+		return domain.Session{}, unavailable(ctx, "read session", err)
+	}
+	return r.session(), nil
+}
+
+// Sessions implements ports.Store.
+func (s *Store) Sessions(ctx context.Context, userID string) ([]domain.Session, error) {
+	return s.liveSessions(ctx, s.db, userID)
+}
+
+func (s *Store) liveSessions(ctx context.Context, q sqlx.QueryerContext, userID string) ([]domain.Session, error) {
+	var rows []sessionRow
+	if err := sqlx.SelectContext(ctx, q, &rows, s.q.sessions, userID); err != nil {
+		return nil, unavailable(ctx, "read sessions", err)
+	}
+	out := make([]domain.Session, len(rows))
+	for i, r := range rows {
+		out[i] = r.session()
+	}
+	return out, nil
+}
+
+// Prune implements ports.Store.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	t := timeArg(before)
+	res, err := s.db.ExecContext(ctx, s.q.prune, t, t)
+	if err != nil {
+		return 0, unavailable(ctx, "prune sessions", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, unavailable(ctx, "prune sessions", err)
+	}
+	return n, nil
+}
+
+// UpdateUser implements ports.Store. On PostgreSQL it locks the user's two
+// user_auth rows (SELECT ... FOR UPDATE) and sends the invalidation keys
+// with pg_notify in the same transaction; on SQLite it holds the write
+// lock. After the commit it calls the Publisher, if any; should that fail,
+// the change stays committed and the error wraps domain.ErrUnavailable.
+//
+// Errors: fn's error as is; domain.ErrInvalidArgument for an empty userID,
+// a nil fn, a malformed generation, or a Put session that has no id,
+// belongs to another user or carries a counter above MaxInt64;
+// domain.ErrUnavailable when the database fails. fn must not call the
+// Store: it runs inside a transaction that holds a pooled connection.
+func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
+	if userID == "" {
+		return fmt.Errorf("%w: sqlstore: empty user id", domain.ErrInvalidArgument)
+	}
+	if fn == nil {
+		return fmt.Errorf("%w: sqlstore: nil update function", domain.ErrInvalidArgument)
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return unavailable(ctx, "begin", err)
+	}
+	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	keys, err := s.updateUser(ctx, tx, userID, fn)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return unavailable(ctx, "commit", err)
+	}
+	if s.pub == nil || len(keys) == 0 {
+		return nil
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	if err := s.pub.Publish(pctx, keys...); err != nil {
+		return fmt.Errorf("%w: sqlstore: change committed but publishing its invalidations failed: %w", domain.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// updateUser runs UpdateUser's transaction body and returns the
+// invalidation keys of the change.
+func (s *Store) updateUser(ctx context.Context, tx *sqlx.Tx, userID string, fn func(ports.UserState) (ports.UserChange, error)) ([]string, error) {
+	now := s.now()
+	// A write first: on SQLite this takes the write lock even in a
+	// deferred transaction, before anything is read.
+	ts := timeArg(now)
+	if _, err := tx.ExecContext(ctx, s.q.ensureGenerations,
+		userID, string(domain.Access), domain.NewGeneration(), ts,
+		userID, string(domain.Refresh), domain.NewGeneration(), ts,
+	); err != nil {
+		return nil, unavailable(ctx, "create generations", err)
+	}
+	var gens []generationRow
+	if err := tx.SelectContext(ctx, &gens, s.q.lockGenerations, userID); err != nil {
+		return nil, unavailable(ctx, "lock user", err)
+	}
+	state := ports.UserState{UserID: userID}
+	for _, g := range gens {
+		switch domain.TokenType(g.TokenType) {
+		case domain.Access:
+			state.AccessGeneration = g.Generation
+		case domain.Refresh:
+			state.RefreshGeneration = g.Generation
+		}
+	}
+	if state.AccessGeneration == "" || state.RefreshGeneration == "" {
+		return nil, unavailable(ctx, "lock user", errors.New("generation rows missing"))
+	}
+	sessions, err := s.liveSessions(ctx, tx, userID)
+	if err != nil {
+		return nil, err
+	}
+	state.Sessions = sessions
+
+	change, err := fn(state)
+	if err != nil {
+		return nil, err
+	}
+	return s.apply(ctx, tx, userID, change, now)
+}
+
+// apply writes change inside tx and, on PostgreSQL, queues its NOTIFY.
+func (s *Store) apply(ctx context.Context, tx *sqlx.Tx, userID string, change ports.UserChange, now time.Time) ([]string, error) {
+	if err := validate(userID, change); err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, g := range []struct {
+		typ domain.TokenType
+		gen string
+	}{{domain.Access, change.NewAccessGeneration}, {domain.Refresh, change.NewRefreshGeneration}} {
+		if g.gen == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, s.q.setGeneration, strings.ToLower(g.gen), timeArg(now), userID, string(g.typ)); err != nil {
+			return nil, unavailable(ctx, "rotate generation", err)
+		}
+		keys = append(keys, ports.GenerationKey(userID, g.typ))
+	}
+	for _, sess := range change.Put {
+		args, err := sessionArgs(sess)
+		if err != nil {
+			return nil, err
+		}
+		res, err := tx.ExecContext(ctx, s.q.putSession, args...)
+		if err != nil {
+			return nil, unavailable(ctx, "put session", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, unavailable(ctx, "put session", err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%w: sqlstore: session %q belongs to another user", domain.ErrInvalidArgument, sess.ID)
+		}
+		// Announced too: instances may cache the old row, or its absence.
+		keys = append(keys, ports.SessionKey(sess.ID))
+	}
+	revoked, err := s.revoke(ctx, tx, userID, change, now)
+	if err != nil {
+		return nil, err
+	}
+	keys = dedupe(append(keys, revoked...))
+	if s.dialect.notify && s.channel != "" {
+		for _, payload := range notifyPayloads(keys, maxNotifyPayload) {
+			if _, err := tx.ExecContext(ctx, s.q.notify, s.channel, payload); err != nil {
+				return nil, unavailable(ctx, "notify", err)
+			}
+		}
+	}
+	return keys, nil
+}
+
+// revoke marks the change's sessions of userID revoked and returns the
+// keys of those it revoked (already revoked and foreign ones are left).
+func (s *Store) revoke(ctx context.Context, tx *sqlx.Tx, userID string, change ports.UserChange, now time.Time) ([]string, error) {
+	ids := make([]string, 0, len(change.Revoke))
+	for _, id := range change.Revoke {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	at := change.RevokedAt
+	if at.IsZero() {
+		at = now
+	}
+	var keys []string
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), revokeChunk)]
+		ids = ids[len(chunk):]
+		q, args, err := sqlx.In(revokeSessions, timeArg(at), userID, chunk)
+		if err != nil {
+			return nil, unavailable(ctx, "revoke sessions", err)
+		}
+		var done []string
+		if err := tx.SelectContext(ctx, &done, s.dialect.rebind(q), args...); err != nil {
+			return nil, unavailable(ctx, "revoke sessions", err)
+		}
+		for _, id := range done {
+			keys = append(keys, ports.SessionKey(id))
+		}
+	}
+	return keys, nil
+}
+
+// validate rejects a change the store must not write.
+func validate(userID string, c ports.UserChange) error {
+	for _, g := range []string{c.NewAccessGeneration, c.NewRefreshGeneration} {
+		if g != "" && !isUUID(g) {
+			return fmt.Errorf("%w: sqlstore: generation %q is not a UUID", domain.ErrInvalidArgument, g)
+		}
+	}
+	for _, sess := range c.Put {
+		if sess.ID == "" {
+			return fmt.Errorf("%w: sqlstore: session without id", domain.ErrInvalidArgument)
+		}
+		if sess.UserID != userID {
+			return fmt.Errorf("%w: sqlstore: session %q of user %q put for user %q", domain.ErrInvalidArgument, sess.ID, sess.UserID, userID)
+		}
+	}
+	return nil
+}
+
+// isUUID reports whether s is a UUID in its canonical 8-4-4-4-12 form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// dedupe removes repeated keys, keeping the first of each.
+func dedupe(keys []string) []string {
+	seen := make(map[string]struct{}, len(keys))
+	out := keys[:0]
+	for _, k := range keys {
+		if _, ok := seen[k]; ok {
+			continue
+		}
+		seen[k] = struct{}{}
+		out = append(out, k)
+	}
+	return out
+}
