@@ -30,8 +30,11 @@ func (b *Bus) Subscribe(fn func(keys []string)) {
 // Healthy implements ports.Bus; the memory bus cannot lose messages.
 func (b *Bus) Healthy() bool { return true }
 
-// Publish implements ports.Publisher.
+// Publish implements ports.Publisher. Publishing no keys does nothing.
 func (b *Bus) Publish(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	for _, fn := range b.subs {

@@ -1,0 +1,127 @@
+package bcache
+
+import (
+	"encoding/hex"
+	"strings"
+
+	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/ports"
+)
+
+// Entries are stored packed, which takes a generation entry from 82 to 48
+// bytes (a user id of 11 characters, bigcache's 19 bytes of headers
+// included):
+//
+//   - A key of one of the shapes jwtauth uses (ports.GenerationKey,
+//     ports.SessionKey) loses its constant parts to a one-byte tag; any
+//     other key is stored behind tagRaw. The mapping is injective, so
+//     bigcache's collision check on the stored key stays exact.
+//   - A value that is a canonical UUID (a generation: 36 characters,
+//     lowercase hex) is stored as its 16 bytes behind valUUID; any other
+//     value behind valRaw.
+const (
+	tagRaw byte = iota
+	tagAccessGen
+	tagRefreshGen
+	tagSession
+)
+
+const (
+	valRaw byte = iota
+	valUUID
+)
+
+// keyShape is a key format: the prefix and suffix around a variable id.
+type keyShape struct {
+	tag            byte
+	prefix, suffix string
+}
+
+// keyShapes are derived from the ports' key functions so that they follow
+// any change of format.
+var keyShapes = [...]keyShape{
+	shapeOf(tagAccessGen, ports.GenerationKey("\x00", domain.Access)),
+	shapeOf(tagRefreshGen, ports.GenerationKey("\x00", domain.Refresh)),
+	shapeOf(tagSession, ports.SessionKey("\x00")),
+}
+
+func shapeOf(tag byte, key string) keyShape {
+	prefix, suffix, _ := strings.Cut(key, "\x00")
+	return keyShape{tag: tag, prefix: prefix, suffix: suffix}
+}
+
+// packKey returns the stored form of key.
+func packKey(key string) string {
+	for _, s := range keyShapes {
+		if len(key) >= len(s.prefix)+len(s.suffix) &&
+			strings.HasPrefix(key, s.prefix) && strings.HasSuffix(key, s.suffix) {
+			return string(s.tag) + key[len(s.prefix):len(key)-len(s.suffix)]
+		}
+	}
+	return string(tagRaw) + key
+}
+
+// uuidLen is the length of a canonical UUID: 8-4-4-4-12 hex digits.
+const uuidLen = 36
+
+// packValue returns the stored form of v, always a new slice.
+func packValue(v []byte) []byte {
+	if len(v) == uuidLen {
+		var b [1 + 16]byte
+		if b[0] = valUUID; decodeUUID(b[1:], v) {
+			return b[:]
+		}
+	}
+	return append([]byte{valRaw}, v...)
+}
+
+// unpackValue returns the value stored as p, reusing p's memory where it
+// can; p must not be used afterwards. A malformed p is a miss.
+func unpackValue(p []byte) ([]byte, bool) {
+	switch {
+	case len(p) >= 1 && p[0] == valRaw:
+		return p[1:], true
+	case len(p) == 1+16 && p[0] == valUUID:
+		return encodeUUID(p[1:]), true
+	}
+	return nil, false
+}
+
+// decodeUUID decodes the canonical, lowercase text of a UUID into dst
+// (16 bytes). It reports false, and dst is garbage, when v is anything
+// else: upper case, braces or missing dashes would not survive the round
+// trip.
+func decodeUUID(dst []byte, v []byte) bool {
+	if v[8] != '-' || v[13] != '-' || v[18] != '-' || v[23] != '-' {
+		return false
+	}
+	j := 0
+	for _, part := range [...][]byte{v[0:8], v[9:13], v[14:18], v[19:23], v[24:36]} {
+		for _, c := range part {
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+		n, err := hex.Decode(dst[j:], part)
+		if err != nil {
+			return false
+		}
+		j += n
+	}
+	return true
+}
+
+// encodeUUID returns the canonical text of the 16-byte UUID b.
+func encodeUUID(b []byte) []byte {
+	s := make([]byte, uuidLen)
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:16])
+	return s
+}

@@ -1,0 +1,181 @@
+package jwtauth
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/google/wire"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/jwtauth/jwtauth/adapters/bcache"
+	"github.com/jwtauth/jwtauth/adapters/jwe"
+	"github.com/jwtauth/jwtauth/adapters/jwtcodec"
+	"github.com/jwtauth/jwtauth/adapters/memory"
+	"github.com/jwtauth/jwtauth/adapters/pgbus"
+	"github.com/jwtauth/jwtauth/adapters/sqlstore"
+	"github.com/jwtauth/jwtauth/app"
+	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/ports"
+)
+
+// Backend is the assembled infrastructure of a Service: everything but the
+// application's user claims type. Build one with an injector
+// (NewPostgresBackend, NewSQLiteBackend, NewMemoryBackend or OpenBackend),
+// then call NewService.
+type Backend struct {
+	Store  ports.Store
+	Codec  ports.TokenCodec
+	Cipher ports.Cipher // nil when encryption is off
+	Cache  ports.Cache  // nil when the cache is off
+	Bus    ports.Bus
+	DB     *sqlx.DB // nil for the memory backend
+}
+
+// Ping reports whether the store answers; the error wraps
+// domain.ErrUnavailable.
+func (b *Backend) Ping(ctx context.Context) error {
+	if b.DB == nil {
+		return nil
+	}
+	if err := b.DB.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: %w", domain.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// NewService returns the use cases for the application's user claims type
+// U on b. users loads fresh user claims on refresh (and on every request
+// unless cfg.UserFromToken); nil yields the zero U.
+func NewService[U any](cfg Config, b *Backend, users ports.UserLoader[U]) (*app.Service[U], error) {
+	return app.New(cfg.AppConfig(), app.Deps[U]{
+		Store:  b.Store,
+		Codec:  b.Codec,
+		Cipher: b.Cipher,
+		Cache:  b.Cache,
+		Bus:    b.Bus,
+		Users:  users,
+	})
+}
+
+// OpenBackend builds the backend cfg names: PostgreSQL when DatabaseURL is
+// a postgres:// URL, else SQLite in DataDir.
+func OpenBackend(ctx context.Context, cfg Config) (*Backend, func(), error) {
+	if IsPostgresURL(cfg.DatabaseURL) {
+		return NewPostgresBackend(ctx, cfg)
+	}
+	return NewSQLiteBackend(ctx, cfg)
+}
+
+// CoreSet provides the token codec, the cipher and the cache from Config.
+var CoreSet = wire.NewSet(ProvideCodec, ProvideCipher, ProvideCache)
+
+// PostgresSet provides a PostgreSQL store and its LISTEN/NOTIFY bus.
+var PostgresSet = wire.NewSet(ProvidePostgresDB, ProvidePostgresStore, ProvidePostgresBus)
+
+// SQLiteSet provides a SQLite store with an in-process bus.
+var SQLiteSet = wire.NewSet(ProvideSQLiteDB, ProvideSQLiteStore, wire.Struct(new(memory.Bus)),
+	wire.Bind(new(ports.Bus), new(*memory.Bus)))
+
+// MemorySet provides the in-memory store and bus.
+var MemorySet = wire.NewSet(ProvideMemoryStore, wire.Struct(new(memory.Bus)),
+	wire.Bind(new(ports.Bus), new(*memory.Bus)))
+
+// ProvideCodec returns the JWT codec configured by cfg.
+func ProvideCodec(cfg Config) (ports.TokenCodec, error) {
+	if err := cfg.RequireKeys(); err != nil {
+		return nil, err
+	}
+	c, err := jwtcodec.New(jwtcodec.Config{
+		Method:   cfg.SigningAlg,
+		Key:      cfg.SigningKey,
+		Issuer:   cfg.Issuer,
+		Audience: cfg.Audience,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: JWTAUTH_SIGNING_KEY / JWTAUTH_SIGNING_ALG: %w", ErrConfig, err)
+	}
+	return c, nil
+}
+
+// ProvideCipher returns the JWE cipher over cfg's key ring, or nil when
+// encryption is off.
+func ProvideCipher(cfg Config) (ports.Cipher, error) {
+	if !cfg.Encrypt {
+		return nil, nil
+	}
+	keys := make([]jwe.Key, len(cfg.EncryptionKeys))
+	for i, k := range cfg.EncryptionKeys {
+		keys[i] = jwe.Key{ID: k.ID, Secret: k.Secret}
+	}
+	c, err := jwe.New(keys...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: JWTAUTH_ENCRYPTION_KEYS: %w", ErrConfig, err)
+	}
+	return c, nil
+}
+
+// ProvideCache returns the bigcache cache, or nil when the cache is off.
+func ProvideCache(cfg Config) (ports.Cache, func(), error) {
+	if !cfg.Cache {
+		return nil, func() {}, nil
+	}
+	c, err := bcache.New(bcache.Config{TTL: cfg.CacheTTL, MaxEntries: cfg.CacheMaxEntries})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: JWTAUTH_CACHE_TTL: %w", ErrConfig, err)
+	}
+	return c, func() { _ = c.Close() }, nil
+}
+
+// ProvidePostgresDB opens and migrates the PostgreSQL database of
+// cfg.DatabaseURL.
+func ProvidePostgresDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error) {
+	db, err := sqlstore.OpenPostgres(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sqlstore.Migrate(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	return db, func() { _ = db.Close() }, nil
+}
+
+// ProvidePostgresStore returns the PostgreSQL store, which announces
+// invalidations with NOTIFY in the committing transaction.
+func ProvidePostgresStore(db *sqlx.DB) ports.Store { return sqlstore.NewPostgres(db) }
+
+// ProvidePostgresBus returns the LISTEN side of the invalidation bus.
+func ProvidePostgresBus(cfg Config) (ports.Bus, func(), error) {
+	b, err := pgbus.New(cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, func() { _ = b.Close() }, nil
+}
+
+// ProvideSQLiteDB opens and migrates the SQLite file jwtauth.db in
+// cfg.DataDir, creating the directory.
+func ProvideSQLiteDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("%w: JWTAUTH_DATA_DIR: %w", ErrConfig, err)
+	}
+	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "jwtauth.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sqlstore.Migrate(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	return db, func() { _ = db.Close() }, nil
+}
+
+// ProvideSQLiteStore returns the SQLite store publishing to bus.
+func ProvideSQLiteStore(db *sqlx.DB, bus *memory.Bus) ports.Store {
+	return sqlstore.NewSQLite(db, sqlstore.WithPublisher(bus))
+}
+
+// ProvideMemoryStore returns the in-memory store publishing to bus.
+func ProvideMemoryStore(bus *memory.Bus) ports.Store { return memory.NewStore(bus) }

@@ -1,0 +1,74 @@
+package jwtauth_test
+
+import (
+	"context"
+	"crypto/rand"
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jwtauth/jwtauth"
+	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/internal/pgtest"
+)
+
+func testConfig(t testing.TB) jwtauth.Config {
+	t.Helper()
+	cfg := jwtauth.DefaultConfig()
+	cfg.SigningKey = make([]byte, 32)
+	secret := make([]byte, 32)
+	_, _ = rand.Read(cfg.SigningKey)
+	_, _ = rand.Read(secret)
+	cfg.EncryptionKeys = []jwtauth.EncryptionKey{{ID: "k1", Secret: secret}}
+	cfg.DataDir = t.TempDir()
+	return cfg
+}
+
+// TestBackends runs one login/authenticate/logout round through every
+// injector.
+func TestBackends(t *testing.T) {
+	tests := []struct {
+		name string
+		open func(t *testing.T, cfg jwtauth.Config) (*jwtauth.Backend, func(), error)
+	}{
+		{"memory", func(_ *testing.T, cfg jwtauth.Config) (*jwtauth.Backend, func(), error) {
+			return jwtauth.NewMemoryBackend(cfg)
+		}},
+		{"sqlite", func(_ *testing.T, cfg jwtauth.Config) (*jwtauth.Backend, func(), error) {
+			return jwtauth.OpenBackend(context.Background(), cfg)
+		}},
+		{"postgres", func(t *testing.T, cfg jwtauth.Config) (*jwtauth.Backend, func(), error) {
+			cfg.DatabaseURL = pgtest.DSN(t)
+			return jwtauth.OpenBackend(context.Background(), cfg)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			b, cleanup, err := tt.open(t, testConfig(t))
+			require.NoError(t, err)
+			t.Cleanup(cleanup)
+			require.NoError(t, b.Ping(ctx))
+			svc, err := jwtauth.NewService[struct{}](testConfig(t), b, nil)
+			require.NoError(t, err)
+
+			client := domain.ClientInfo{IP: netip.MustParseAddr("127.0.0.1"), DeviceID: "d1"}
+			pair, err := svc.Login(ctx, "alice", struct{}{}, client)
+			require.NoError(t, err)
+			_, err = svc.Authenticate(ctx, pair.AccessToken, client)
+			require.NoError(t, err)
+			require.NoError(t, svc.Logout(ctx, pair.SessionID))
+			_, err = svc.Authenticate(ctx, pair.AccessToken, client)
+			assert.ErrorIs(t, err, domain.ErrRevoked)
+		})
+	}
+}
+
+func TestBackendNeedsKeys(t *testing.T) {
+	cfg := jwtauth.DefaultConfig()
+	_, _, err := jwtauth.NewMemoryBackend(cfg)
+	require.ErrorIs(t, err, jwtauth.ErrConfig)
+	assert.Contains(t, err.Error(), "JWTAUTH_SIGNING_KEY")
+}
