@@ -206,8 +206,8 @@ func (c Config) Validate() error {
 		return bad("JWTAUTH_REFRESH_TTL", "must not be shorter than JWTAUTH_ACCESS_TTL")
 	case c.SessionMaxAge < 0:
 		return bad("JWTAUTH_SESSION_MAX_AGE", "must be positive")
-	case c.CacheTTL <= 0 && c.Cache:
-		return bad("JWTAUTH_CACHE_TTL", "must be positive")
+	case c.CacheTTL < time.Second && c.Cache:
+		return bad("JWTAUTH_CACHE_TTL", "must be at least 1s")
 	case c.Env != "development" && c.Env != "production" && c.Env != "test":
 		return bad("JWTAUTH_ENV", "must be development, production or test")
 	case c.DeviceHeader == "":

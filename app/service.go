@@ -304,8 +304,8 @@ func (s *Service[U]) Refresh(ctx context.Context, raw string, client domain.Clie
 	if err != nil {
 		return Pair{}, err
 	}
+	s.evictLocal([]string{ports.SessionKey(c.SessionID)})
 	if reused {
-		s.evictLocal([]string{ports.SessionKey(c.SessionID)})
 		return Pair{}, fmt.Errorf("%w: session revoked", domain.ErrRefreshReused)
 	}
 	return pair, nil
@@ -399,10 +399,16 @@ func (s *Service[U]) RevokeSession(ctx context.Context, userID, sessionID string
 	})
 }
 
-// Prune deletes sessions that expired or were revoked before now, and
-// returns how many. Call it periodically.
+// Prune deletes sessions that expired, were revoked, or (with an idle
+// timeout) went idle before now, and returns how many. Call it
+// periodically.
 func (s *Service[U]) Prune(ctx context.Context) (int64, error) {
-	return s.deps.Store.Prune(ctx, s.cfg.Now())
+	now := s.cfg.Now()
+	var idleBefore time.Time
+	if s.cfg.IdleTimeout > 0 {
+		idleBefore = now.Add(-s.cfg.IdleTimeout)
+	}
+	return s.deps.Store.Prune(ctx, now, idleBefore)
 }
 
 // update runs a locked update and evicts the keys it changed from the
@@ -428,6 +434,9 @@ func (s *Service[U]) changedKeys(userID string, c ports.UserChange) []string {
 	}
 	if c.NewRefreshGeneration != "" {
 		keys = append(keys, ports.GenerationKey(userID, domain.Refresh))
+	}
+	for _, sess := range c.Put {
+		keys = append(keys, ports.SessionKey(sess.ID))
 	}
 	for _, id := range c.Revoke {
 		keys = append(keys, ports.SessionKey(id))

@@ -296,7 +296,9 @@ func (downStore) Sessions(context.Context, string) ([]domain.Session, error) {
 func (downStore) UpdateUser(context.Context, string, func(ports.UserState) (ports.UserChange, error)) error {
 	return domain.ErrUnavailable
 }
-func (downStore) Prune(context.Context, time.Time) (int64, error) { return 0, domain.ErrUnavailable }
+func (downStore) Prune(context.Context, time.Time, time.Time) (int64, error) {
+	return 0, domain.ErrUnavailable
+}
 
 func TestStoreDownFailsClosed(t *testing.T) {
 	f := newFixture(t, nil)
@@ -351,4 +353,24 @@ func TestNewValidates(t *testing.T) {
 		_, err := app.New(cfg, f.deps)
 		assert.ErrorIs(t, err, domain.ErrInvalidArgument, "%+v", cfg)
 	}
+}
+
+func TestIdleTimeoutEndsAccessAndPrunes(t *testing.T) {
+	f := newFixture(t, func(c *app.Config) { c.IdleTimeout = 30 * time.Minute; c.AccessTTL = time.Hour })
+	ctx := context.Background()
+	pair := f.login(t, "alice", alice)
+	f.clock.Add(20 * time.Minute)
+	_, err := f.svc.Authenticate(ctx, pair.AccessToken, alice) // cached with last seen = login
+	require.NoError(t, err)
+	next, err := f.svc.Refresh(ctx, pair.RefreshToken, alice)
+	require.NoError(t, err)
+	f.clock.Add(20 * time.Minute)
+	_, err = f.svc.Authenticate(ctx, next.AccessToken, alice)
+	require.NoError(t, err, "the refresh moved last seen; the cached status was evicted")
+	f.clock.Add(11 * time.Minute)
+	_, err = f.svc.Authenticate(ctx, next.AccessToken, alice)
+	assert.ErrorIs(t, err, domain.ErrExpired, "idle for 31 minutes")
+	n, err := f.svc.Prune(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n, "the idle session is pruned")
 }

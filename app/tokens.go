@@ -47,8 +47,12 @@ func (s *Service[U]) mint(sess domain.Session, user U, accessGen, refreshGen str
 		IP:         sess.IP,
 		DeviceID:   sess.DeviceID,
 	}
+	var usr any // user claims travel in the token only when read from it
+	if s.cfg.UserFromToken {
+		usr = &user
+	}
 	var err error
-	if pair.AccessToken, err = s.seal(c, &user); err != nil {
+	if pair.AccessToken, err = s.seal(c, usr); err != nil {
 		return Pair{}, err
 	}
 	pair.AccessExpiresAt = c.ExpiresAt
@@ -111,8 +115,8 @@ func (s *Service[U]) checkGeneration(ctx context.Context, c domain.Claims) error
 	if err != nil {
 		return err
 	}
-	if cache != nil && gen != "" && s.epoch.Load() == epoch {
-		cache.Set(key, []byte(gen))
+	if cache != nil && gen != "" {
+		s.fill(cache, key, []byte(gen), epoch)
 	}
 	if gen == "" || gen != c.Generation {
 		return fmt.Errorf("%w: generation rotated", domain.ErrRevoked)
@@ -120,14 +124,17 @@ func (s *Service[U]) checkGeneration(ctx context.Context, c domain.Claims) error
 	return nil
 }
 
-// A cached session status is 1 byte revoked flag, 8 bytes expiry (Unix
-// nanoseconds, big endian), then the user id.
+// A cached session status is 1 byte revoked flag, 8 bytes expiry and 8
+// bytes last seen (Unix nanoseconds, big endian), then the user id. Stores
+// announce every written session, so a refresh (which moves last seen)
+// evicts it.
 func encodeStatus(sess domain.Session) []byte {
-	b := make([]byte, 9, 9+len(sess.UserID))
+	b := make([]byte, 17, 17+len(sess.UserID))
 	if !sess.RevokedAt.IsZero() {
 		b[0] = 1
 	}
 	binary.BigEndian.PutUint64(b[1:9], uint64(sess.ExpiresAt.UnixNano()))
+	binary.BigEndian.PutUint64(b[9:17], uint64(sess.LastSeenAt.UnixNano()))
 	return append(b, sess.UserID...)
 }
 
@@ -138,7 +145,7 @@ func (s *Service[U]) checkSession(ctx context.Context, c domain.Claims) error {
 	if cache != nil {
 		status, _ = cache.Get(key)
 	}
-	if len(status) < 9 {
+	if len(status) < 17 {
 		epoch := s.epoch.Load()
 		sess, err := s.deps.Store.Session(ctx, c.SessionID)
 		if errors.Is(err, domain.ErrSessionNotFound) {
@@ -148,13 +155,32 @@ func (s *Service[U]) checkSession(ctx context.Context, c domain.Claims) error {
 			return err
 		}
 		status = encodeStatus(sess)
-		if cache != nil && s.epoch.Load() == epoch {
-			cache.Set(key, status)
+		if cache != nil {
+			s.fill(cache, key, status, epoch)
 		}
 	}
+	now := s.cfg.Now().UnixNano()
 	expires := int64(binary.BigEndian.Uint64(status[1:9]))
-	if status[0] != 0 || string(status[9:]) != c.Subject || s.cfg.Now().UnixNano() >= expires {
+	lastSeen := int64(binary.BigEndian.Uint64(status[9:17]))
+	if status[0] != 0 || string(status[17:]) != c.Subject || now >= expires {
 		return fmt.Errorf("%w: session ended", domain.ErrRevoked)
 	}
+	if idle := s.cfg.IdleTimeout; idle > 0 && now-lastSeen >= int64(idle) {
+		return fmt.Errorf("%w: session idle", domain.ErrExpired)
+	}
 	return nil
+}
+
+// fill caches a value read from the store at epoch, unless an
+// invalidation arrived since the read began. An invalidation that lands
+// between the check and the write is caught by the second check, because
+// invalidations bump the epoch before they delete.
+func (s *Service[U]) fill(cache ports.Cache, key string, value []byte, epoch uint64) {
+	if s.epoch.Load() != epoch {
+		return
+	}
+	cache.Set(key, value)
+	if s.epoch.Load() != epoch {
+		cache.Delete(key)
+	}
 }

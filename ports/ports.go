@@ -55,9 +55,10 @@ type Store interface {
 	// feed an invalidation bus announce rotated generations and revoked
 	// sessions (see GenerationKey, SessionKey) only when the change commits.
 	UpdateUser(ctx context.Context, userID string, fn func(UserState) (UserChange, error)) error
-	// Prune deletes sessions that expired or were revoked before before.
-	// It returns how many it deleted.
-	Prune(ctx context.Context, before time.Time) (int64, error)
+	// Prune deletes sessions that expired or were revoked before before,
+	// and, when idleBefore is not zero, sessions last seen before
+	// idleBefore. It returns how many it deleted.
+	Prune(ctx context.Context, before, idleBefore time.Time) (int64, error)
 }
 
 // Cache is a process-local byte cache for generation and session lookups.

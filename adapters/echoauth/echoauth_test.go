@@ -109,11 +109,11 @@ func TestHooks(t *testing.T) {
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 
-	res, body := get(t, srv.URL+"/private", nil)
+	res, _ := get(t, srv.URL+"/private", nil)
 	assert.Equal(t, http.StatusTeapot, res.StatusCode, "ErrorHandler's error goes to Echo")
 	assert.ErrorIs(t, lastErr(), web.ErrNoCredentials)
 
-	res, body = get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer garbage"}})
+	res, body := get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer garbage"}})
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 	assert.Equal(t, "custom 401", body)
 	assert.ErrorIs(t, lastErr(), domain.ErrMalformed)

@@ -118,7 +118,7 @@ func TestKeyRotation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, plaintext, got)
 
-	parsed, err := jose.ParseEncrypted(newToken, []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
+	parsed, err := jose.ParseEncryptedCompact(newToken, []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
 	require.NoError(t, err)
 	assert.Equal(t, "k2", parsed.Header.KeyID, "first key encrypts")
 
@@ -232,7 +232,7 @@ func TestInteropGoJose(t *testing.T) {
 	c := newCipher(t, jwe.Key{ID: "k1", Secret: key})
 
 	t.Run("go-jose decrypts ours", func(t *testing.T) {
-		obj, err := jose.ParseEncrypted(encrypt(t, c, plaintext),
+		obj, err := jose.ParseEncryptedCompact(encrypt(t, c, plaintext),
 			[]jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
 		require.NoError(t, err)
 		got, err := obj.Decrypt(key)

@@ -196,7 +196,7 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 }
 
 // Prune implements ports.Store.
-func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+func (s *Store) Prune(ctx context.Context, before, idleBefore time.Time) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, unavailable(err)
 	}
@@ -205,7 +205,8 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	for id, sess := range s.sessions {
 		revoked := !sess.RevokedAt.IsZero() && sess.RevokedAt.Before(before)
-		if revoked || sess.ExpiresAt.Before(before) {
+		idle := !idleBefore.IsZero() && sess.LastSeenAt.Before(idleBefore)
+		if revoked || idle || sess.ExpiresAt.Before(before) {
 			delete(s.sessions, id)
 			delete(s.byUser[sess.UserID], id)
 			n++

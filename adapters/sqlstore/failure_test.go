@@ -29,7 +29,7 @@ func assertAllUnavailable(t *testing.T, db *sqlx.DB, st ports.Store) {
 	assert.NotErrorIs(t, err, domain.ErrSessionNotFound, "Session must not claim not found")
 	_, err = st.Sessions(ctx, "alice")
 	assert.ErrorIs(t, err, domain.ErrUnavailable, "Sessions")
-	_, err = st.Prune(ctx, now)
+	_, err = st.Prune(ctx, now, now)
 	assert.ErrorIs(t, err, domain.ErrUnavailable, "Prune")
 	called := false
 	err = st.UpdateUser(ctx, "alice", func(ports.UserState) (ports.UserChange, error) {

@@ -114,7 +114,7 @@ func newQueries(d *dialect) queries {
 		session:    d.rebind(`SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`),
 		sessions: d.rebind(`SELECT ` + sessionColumns + ` FROM sessions
 WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at, id`),
-		prune: d.rebind(`DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?`),
+		prune: d.rebind(`DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ? OR last_seen_at < ?`),
 		ensureGenerations: d.rebind(`INSERT INTO user_auth (user_id, token_type, generation, updated_at)
 VALUES (?, ?, ?, ?), (?, ?, ?, ?)
 ON CONFLICT (user_id, token_type) DO NOTHING`),
@@ -198,9 +198,9 @@ func (s *Store) liveSessions(ctx context.Context, q sqlx.QueryerContext, userID 
 }
 
 // Prune implements ports.Store.
-func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+func (s *Store) Prune(ctx context.Context, before, idleBefore time.Time) (int64, error) {
 	t := timeArg(before)
-	res, err := s.db.ExecContext(ctx, s.q.prune, t, t)
+	res, err := s.db.ExecContext(ctx, s.q.prune, t, t, timeArg(idleBefore))
 	if err != nil {
 		return 0, unavailable(ctx, "prune sessions", err)
 	}

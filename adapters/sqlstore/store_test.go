@@ -188,7 +188,7 @@ func TestContextCancelled(t *testing.T) {
 		assert.ErrorIs(t, err, domain.ErrUnavailable)
 		_, err = st.Sessions(ctx, "alice")
 		assert.ErrorIs(t, err, domain.ErrUnavailable)
-		_, err = st.Prune(ctx, now)
+		_, err = st.Prune(ctx, now, time.Time{})
 		assert.ErrorIs(t, err, domain.ErrUnavailable)
 	})
 }

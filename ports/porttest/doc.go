@@ -4,7 +4,7 @@
 //
 //	func TestStore(t *testing.T) {
 //		porttest.StoreSuite(t, func(t *testing.T, pub ports.Publisher) ports.Store {
-//			return memory.NewStore(memory.WithPublisher(pub))
+//			return memory.NewStore(pub)
 //		})
 //	}
 //

@@ -453,7 +453,7 @@ func (s storeSuite) prune(t *testing.T) {
 	apply(t, st, "alice", ports.UserChange{Revoke: []string{revokedBefore.ID}, RevokedAt: base.Add(-time.Second)})
 	apply(t, st, "bob", ports.UserChange{Revoke: []string{revokedAfter.ID}, RevokedAt: base.Add(time.Second)})
 
-	n, err := st.Prune(t.Context(), base)
+	n, err := st.Prune(t.Context(), base, time.Time{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), n)
 	for _, gone := range []domain.Session{expired, revokedBefore} {
@@ -466,9 +466,20 @@ func (s storeSuite) prune(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{active.ID, atCutoff.ID}, liveIDs(t, st, "alice"))
 
-	n, err = st.Prune(t.Context(), base)
+	n, err = st.Prune(t.Context(), base, time.Time{})
 	require.NoError(t, err)
 	assert.Zero(t, n, "nothing left to prune")
+
+	// Idle pruning: sessions last seen before idleBefore go too.
+	idle := newSession("carol", "idle", base.Add(-3*time.Hour))
+	seen := newSession("carol", "seen", base.Add(-3*time.Hour))
+	seen.LastSeenAt = base.Add(-time.Minute)
+	put(t, st, "carol", idle, seen)
+	n, err = st.Prune(t.Context(), base, base.Add(-time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n, "carol's idle session; alice's were seen exactly at the cutoff")
+	assert.ElementsMatch(t, []string{seen.ID}, liveIDs(t, st, "carol"))
+	assert.ElementsMatch(t, []string{active.ID, atCutoff.ID}, liveIDs(t, st, "alice"))
 }
 
 func (s storeSuite) publish(t *testing.T) {

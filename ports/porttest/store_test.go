@@ -113,13 +113,14 @@ func (s *refStore) UpdateUser(ctx context.Context, userID string, fn func(ports.
 	return nil
 }
 
-func (s *refStore) Prune(_ context.Context, before time.Time) (int64, error) {
+func (s *refStore) Prune(_ context.Context, before, idleBefore time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var n int64
 	for _, id := range slices.Collect(maps.Keys(s.sessions)) {
 		sess := s.sessions[id]
-		if sess.ExpiresAt.Before(before) || (!sess.RevokedAt.IsZero() && sess.RevokedAt.Before(before)) {
+		idle := !idleBefore.IsZero() && sess.LastSeenAt.Before(idleBefore)
+		if idle || sess.ExpiresAt.Before(before) || (!sess.RevokedAt.IsZero() && sess.RevokedAt.Before(before)) {
 			delete(s.sessions, id)
 			n++
 		}

@@ -30,7 +30,6 @@ type Case struct {
 var (
 	local  = Client{}                   // 127.0.0.1
 	other  = Client{From: "127.0.0.2"}  // another peer
-	third  = Client{From: "127.0.0.3"}  // yet another peer
 	phoneA = Client{Device: "phone-a"}  // a device with an id
 	phoneB = Client{Device: "phone-b"}  // another one
 	laptop = Client{Device: "laptop-1"} // and a third
