@@ -160,8 +160,8 @@ func (s *Service[U]) checkSession(ctx context.Context, c domain.Claims) error {
 		}
 	}
 	now := s.cfg.Now().UnixNano()
-	expires := int64(binary.BigEndian.Uint64(status[1:9]))
-	lastSeen := int64(binary.BigEndian.Uint64(status[9:17]))
+	expires := int64(binary.BigEndian.Uint64(status[1:9]))   // #nosec G115 -- written from an int64 by encodeStatus
+	lastSeen := int64(binary.BigEndian.Uint64(status[9:17])) // #nosec G115 -- written from an int64 by encodeStatus
 	if status[0] != 0 || string(status[17:]) != c.Subject || now >= expires {
 		return fmt.Errorf("%w: session ended", domain.ErrRevoked)
 	}

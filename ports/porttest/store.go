@@ -632,7 +632,7 @@ func (s storeSuite) concurrentCounter(t *testing.T) {
 				}
 				next := state.Sessions[i]
 				next.RefreshCounter++
-				next.RotatedAt = base.Add(time.Duration(next.RefreshCounter) * time.Second)
+				next.RotatedAt = base.Add(time.Duration(next.RefreshCounter) * time.Second) // #nosec G115 -- at most 50
 				next.LastSeenAt = next.RotatedAt
 				return ports.UserChange{Put: []domain.Session{next}}, nil
 			})

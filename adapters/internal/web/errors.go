@@ -26,7 +26,7 @@ const Realm = "jwtauth"
 // The error codes of the reference HTTP contract.
 const (
 	CodeInvalidRequest     = "invalid_request"
-	CodeInvalidCredentials = "invalid_credentials"
+	CodeInvalidCredentials = "invalid_credentials" // #nosec G101 -- an error code, not a credential
 	CodeInvalidToken       = "invalid_token"
 	CodeTokenExpired       = "token_expired"
 	CodeTokenRevoked       = "token_revoked"
