@@ -240,7 +240,7 @@ func (c *Codec) Parse(token []byte, user any) (domain.Claims, error) {
 	if user == nil {
 		cl.User = new(skipJSON)
 	}
-	if err := json.Unmarshal(payloadBytes, cl); err != nil {
+	if err := cl.decode(payloadBytes); err != nil {
 		return domain.Claims{}, fmt.Errorf("%w: jwtcodec: claims: %v", domain.ErrMalformed, err)
 	}
 	if err := c.validator.Validate(cl); err != nil {

@@ -22,6 +22,9 @@ type dialect struct {
 	// them until the transaction ends. SQLite needs nothing: its
 	// transaction already holds the database's single write lock.
 	lockUser string
+	// lockFirst: UpdateUser locks the user's rows before creating them if
+	// missing, rather than writing them first.
+	lockFirst bool
 	// notify: announce invalidations with pg_notify inside the transaction.
 	notify bool
 	// versionTable creates the schema version table.
@@ -30,10 +33,11 @@ type dialect struct {
 
 var (
 	postgres = &dialect{
-		name:     "postgres",
-		bindType: sqlx.DOLLAR,
-		lockUser: " FOR UPDATE",
-		notify:   true,
+		name:      "postgres",
+		bindType:  sqlx.DOLLAR,
+		lockUser:  " FOR UPDATE",
+		lockFirst: true,
+		notify:    true,
 		versionTable: `CREATE TABLE IF NOT EXISTS jwtauth_schema_version (
     version    integer     PRIMARY KEY,
     applied_at timestamptz NOT NULL DEFAULT now()

@@ -36,6 +36,7 @@ type Store struct {
 	pub     ports.Publisher
 	channel string
 	now     func() time.Time
+	stmts   preparedStatements
 }
 
 var _ ports.Store = (*Store)(nil)
@@ -157,7 +158,7 @@ func (s *Store) Generation(ctx context.Context, userID string, typ domain.TokenT
 		return "", fmt.Errorf("%w: token type %q", domain.ErrInvalidArgument, typ)
 	}
 	var gen string
-	err := s.db.GetContext(ctx, &gen, s.q.generation, userID, string(typ))
+	err := s.pool(ctx).GetContext(ctx, &gen, s.q.generation, userID, string(typ))
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -170,7 +171,7 @@ func (s *Store) Generation(ctx context.Context, userID string, typ domain.TokenT
 // Session implements ports.Store.
 func (s *Store) Session(ctx context.Context, sessionID string) (domain.Session, error) {
 	var r sessionRow
-	err := s.db.GetContext(ctx, &r, s.q.session, sessionID)
+	err := s.pool(ctx).GetContext(ctx, &r, s.q.session, sessionID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Session{}, domain.ErrSessionNotFound
 	}
@@ -182,12 +183,12 @@ func (s *Store) Session(ctx context.Context, sessionID string) (domain.Session, 
 
 // Sessions implements ports.Store.
 func (s *Store) Sessions(ctx context.Context, userID string) ([]domain.Session, error) {
-	return s.liveSessions(ctx, s.db, userID)
+	return s.liveSessions(ctx, s.pool(ctx), userID)
 }
 
-func (s *Store) liveSessions(ctx context.Context, q sqlx.QueryerContext, userID string) ([]domain.Session, error) {
+func (s *Store) liveSessions(ctx context.Context, q runner, userID string) ([]domain.Session, error) {
 	var rows []sessionRow
-	if err := sqlx.SelectContext(ctx, q, &rows, s.q.sessions, userID); err != nil {
+	if err := q.SelectContext(ctx, &rows, s.q.sessions, userID); err != nil {
 		return nil, unavailable(ctx, "read sessions", err)
 	}
 	out := make([]domain.Session, len(rows))
@@ -229,12 +230,13 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 	if fn == nil {
 		return fmt.Errorf("%w: sqlstore: nil update function", domain.ErrInvalidArgument)
 	}
+	stmts := s.prepared(ctx) // before the transaction takes a connection
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return unavailable(ctx, "begin", err)
 	}
 	defer func() { _ = tx.Rollback() }() // no-op after Commit
-	keys, err := s.updateUser(ctx, tx, userID, fn)
+	keys, err := s.updateUser(ctx, inTx(tx, stmts), userID, fn)
 	if err != nil {
 		return err
 	}
@@ -254,20 +256,46 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 
 // updateUser runs UpdateUser's transaction body and returns the
 // invalidation keys of the change.
-func (s *Store) updateUser(ctx context.Context, tx *sqlx.Tx, userID string, fn func(ports.UserState) (ports.UserChange, error)) ([]string, error) {
+func (s *Store) updateUser(ctx context.Context, tx runner, userID string, fn func(ports.UserState) (ports.UserChange, error)) ([]string, error) {
 	now := s.now()
-	// A write first: on SQLite this takes the write lock even in a
-	// deferred transaction, before anything is read.
 	ts := timeArg(now)
-	if _, err := tx.ExecContext(ctx, s.q.ensureGenerations,
-		userID, string(domain.Access), domain.NewGeneration(), ts,
-		userID, string(domain.Refresh), domain.NewGeneration(), ts,
-	); err != nil {
-		return nil, unavailable(ctx, "create generations", err)
+	ensure := func() error {
+		if _, err := tx.ExecContext(ctx, s.q.ensureGenerations,
+			userID, string(domain.Access), domain.NewGeneration(), ts,
+			userID, string(domain.Refresh), domain.NewGeneration(), ts,
+		); err != nil {
+			return unavailable(ctx, "create generations", err)
+		}
+		return nil
 	}
 	var gens []generationRow
-	if err := tx.SelectContext(ctx, &gens, s.q.lockGenerations, userID); err != nil {
-		return nil, unavailable(ctx, "lock user", err)
+	lock := func() error {
+		gens = nil
+		if err := tx.SelectContext(ctx, &gens, s.q.lockGenerations, userID); err != nil {
+			return unavailable(ctx, "lock user", err)
+		}
+		return nil
+	}
+	// SQLite: a write first takes the write lock even in a deferred
+	// transaction, before anything is read. PostgreSQL: lock the rows
+	// first and create them only when missing, which saves a statement
+	// on every update but a user's first; two first updates of one user
+	// still serialize, the second INSERT waiting for the first to end.
+	if !s.dialect.lockFirst {
+		if err := ensure(); err != nil {
+			return nil, err
+		}
+	}
+	if err := lock(); err != nil {
+		return nil, err
+	}
+	if len(gens) < 2 && s.dialect.lockFirst {
+		if err := ensure(); err != nil {
+			return nil, err
+		}
+		if err := lock(); err != nil {
+			return nil, err
+		}
 	}
 	state := ports.UserState{UserID: userID}
 	for _, g := range gens {
@@ -295,7 +323,7 @@ func (s *Store) updateUser(ctx context.Context, tx *sqlx.Tx, userID string, fn f
 }
 
 // apply writes change inside tx and, on PostgreSQL, queues its NOTIFY.
-func (s *Store) apply(ctx context.Context, tx *sqlx.Tx, userID string, change ports.UserChange, now time.Time) ([]string, error) {
+func (s *Store) apply(ctx context.Context, tx runner, userID string, change ports.UserChange, now time.Time) ([]string, error) {
 	if err := validate(userID, change); err != nil {
 		return nil, err
 	}
@@ -348,7 +376,7 @@ func (s *Store) apply(ctx context.Context, tx *sqlx.Tx, userID string, change po
 
 // revoke marks the change's sessions of userID revoked and returns the
 // keys of those it revoked (already revoked and foreign ones are left).
-func (s *Store) revoke(ctx context.Context, tx *sqlx.Tx, userID string, change ports.UserChange, now time.Time) ([]string, error) {
+func (s *Store) revoke(ctx context.Context, tx runner, userID string, change ports.UserChange, now time.Time) ([]string, error) {
 	ids := make([]string, 0, len(change.Revoke))
 	for _, id := range change.Revoke {
 		if id != "" {

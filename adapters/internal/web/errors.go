@@ -43,7 +43,7 @@ type Problem struct {
 	Status      int    // HTTP status
 	Code        string // the "error" member
 	Description string // the "error_description" member: fixed text
-	// NoCredentials selects the bare realm challenge of RFC 6750 §3.1.
+	// NoCredentials adds the realm to the challenge (RFC 6750 §3.1).
 	NoCredentials bool
 	// Known is false for errors matching no table entry (logged, 503).
 	Known bool
@@ -97,10 +97,14 @@ type ErrorBody struct {
 	Description string `json:"error_description"`
 }
 
-// Challenge returns the WWW-Authenticate value for a 401 problem.
+// Challenge returns the WWW-Authenticate value for a 401 problem. The
+// contract promises error="invalid_token" on every 401, so a request
+// without credentials gets it too, after the realm (RFC 6750 3.1 allows
+// the error attribute there; clients that only look for the scheme are
+// unaffected).
 func (p Problem) Challenge() string {
 	if p.NoCredentials {
-		return `Bearer realm="` + Realm + `"`
+		return `Bearer realm="` + Realm + `", error="invalid_token", error_description="` + p.Description + `"`
 	}
 	return `Bearer error="invalid_token", error_description="` + p.Description + `"`
 }

@@ -64,7 +64,7 @@ func TestWriteError(t *testing.T) {
 		wantRetry     string
 		wantLog       string
 	}{
-		{name: "missing", err: ErrNoCredentials, wantStatus: 401, wantChallenge: `Bearer realm="jwtauth"`},
+		{name: "missing", err: ErrNoCredentials, wantStatus: 401, wantChallenge: `Bearer realm="jwtauth", error="invalid_token", error_description="missing bearer token"`},
 		{name: "expired", err: domain.ErrExpired, wantStatus: 401, wantChallenge: `Bearer error="invalid_token", error_description="the token has expired"`},
 		{name: "credentials", err: domain.ErrInvalidCredentials, wantStatus: 401, wantChallenge: `Bearer error="invalid_token", error_description="invalid username or password"`},
 		{name: "forbidden", err: domain.ErrDeviceLimitReached, wantStatus: 403},

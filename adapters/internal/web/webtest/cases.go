@@ -65,10 +65,10 @@ func Cases() []Case {
 		{Name: "missing credentials get the bare realm challenge", Run: func(t *testing.T, h *H) {
 			res := h.Me(t, "", local)
 			WantError(t, res, http.StatusUnauthorized, "invalid_token")
-			assert.Equal(t, `Bearer realm="jwtauth"`, res.Header.Get("WWW-Authenticate"))
+			assert.Equal(t, `Bearer realm="jwtauth", error="invalid_token", error_description="missing bearer token"`, res.Header.Get("WWW-Authenticate"))
 			res = h.Do(t, Req{Method: http.MethodGet, Path: MePath, Header: http.Header{"Authorization": {"Basic YWxpY2U6cHc="}}})
 			WantError(t, res, http.StatusUnauthorized, "invalid_token")
-			assert.Equal(t, `Bearer realm="jwtauth"`, res.Header.Get("WWW-Authenticate"))
+			assert.Equal(t, `Bearer realm="jwtauth", error="invalid_token", error_description="missing bearer token"`, res.Header.Get("WWW-Authenticate"))
 		}},
 		{Name: "garbage and tampered tokens are invalid_token", Run: func(t *testing.T, h *H) {
 			lr := h.LoginAs(t, "alice", local)

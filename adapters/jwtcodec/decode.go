@@ -1,0 +1,299 @@
+package jwtcodec
+
+import (
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+)
+
+// decode decodes a token payload into c exactly as json.Unmarshal(p, c)
+// would, c.User included.
+//
+// With encoding/json, decoding was half of Parse's time: a validating scan
+// of the whole payload, then a reflective decoding pass. The payloads Sign
+// writes are one flat object of known keys, plain strings and numbers, so
+// decodeFast reads that shape directly and leaves anything else (an
+// escape sequence, an unknown or repeated key, a value of the wrong kind,
+// any error) to json.Unmarshal, which then gives the answer, error
+// included. The "usr" claim, whose type is the application's, is always
+// decoded by encoding/json.
+func (c *claims) decode(p []byte) error {
+	user := c.User
+	if c.decodeFast(p) {
+		return nil
+	}
+	*c = claims{User: user}
+	return json.Unmarshal(p, c)
+}
+
+// The claims decodeFast knows, as bits of a set.
+const (
+	keyIss = 1 << iota
+	keyAud
+	keySub
+	keyExp
+	keyNbf
+	keyIat
+	keyJti
+	keyTyp
+	keySid
+	keyGen
+	keyIP
+	keyDev
+	keyUsr
+	keyRfc
+)
+
+// decodeFast decodes p into c and reports true when p is a JSON object
+// whose keys are all distinct, known and written without escapes, whose
+// string claims are strings without escapes or control characters in
+// valid UTF-8, and whose other claims decode without error. Otherwise it
+// reports false, leaving c partly written and c.User untouched.
+func (c *claims) decodeFast(p []byte) bool {
+	i := skipSpace(p, 0)
+	if i == len(p) || p[i] != '{' {
+		return false
+	}
+	i = skipSpace(p, i+1)
+	var seen int
+	var usr []byte
+	if i < len(p) && p[i] == '}' {
+		return skipSpace(p, i+1) == len(p)
+	}
+	for {
+		key, j, ok := plainString(p, i)
+		if !ok {
+			return false
+		}
+		i = skipSpace(p, j)
+		if i == len(p) || p[i] != ':' {
+			return false
+		}
+		i = skipSpace(p, i+1)
+		bit := keyBit(key)
+		if bit == 0 || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		switch bit {
+		case keyIss, keySub, keyJti, keyTyp, keySid, keyGen, keyDev, keyIP:
+			var s []byte
+			if s, i, ok = plainString(p, i); !ok {
+				return false
+			}
+			switch bit {
+			case keyIss:
+				c.Issuer = string(s)
+			case keySub:
+				c.Subject = string(s)
+			case keyJti:
+				c.ID = string(s)
+			case keyTyp:
+				c.Type = string(s)
+			case keySid:
+				c.SessionID = string(s)
+			case keyGen:
+				c.Generation = string(s)
+			case keyDev:
+				c.DeviceID = string(s)
+			case keyIP:
+				if c.IP.UnmarshalText(s) != nil {
+					return false
+				}
+			}
+		case keyExp, keyNbf, keyIat, keyRfc:
+			var raw []byte
+			if raw, i, ok = rawValue(p, i); !ok || !isNumber(raw) {
+				return false
+			}
+			var err error
+			switch bit {
+			case keyExp:
+				err = c.ExpiresAt.UnmarshalJSON(raw)
+			case keyNbf:
+				err = c.NotBefore.UnmarshalJSON(raw)
+			case keyIat:
+				err = c.IssuedAt.UnmarshalJSON(raw)
+			case keyRfc:
+				if raw[0] == '-' { // encoding/json refuses it for a uint64
+					return false
+				}
+				c.RefreshCounter, err = strconv.ParseUint(string(raw), 10, 64)
+			}
+			if err != nil {
+				return false
+			}
+		case keyAud:
+			var raw []byte
+			if raw, i, ok = rawValue(p, i); !ok || !json.Valid(raw) || c.Audience.UnmarshalJSON(raw) != nil {
+				return false
+			}
+		case keyUsr:
+			// Validated when decoded, at the end.
+			if usr, i, ok = rawValue(p, i); !ok || usr[0] == 'n' { // null: encoding/json's rules apply
+				return false
+			}
+		}
+		i = skipSpace(p, i)
+		if i == len(p) {
+			return false
+		}
+		if p[i] == '}' {
+			break
+		}
+		if p[i] != ',' {
+			return false
+		}
+		i = skipSpace(p, i+1)
+	}
+	if skipSpace(p, i+1) != len(p) {
+		return false
+	}
+	if usr != nil {
+		if _, skip := c.User.(*skipJSON); skip {
+			return json.Valid(usr)
+		}
+		return json.Unmarshal(usr, c.User) == nil
+	}
+	return true
+}
+
+// isNumber reports whether p is a JSON number:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isNumber(p []byte) bool {
+	i := 0
+	digits := func() bool {
+		start := i
+		for i < len(p) && '0' <= p[i] && p[i] <= '9' {
+			i++
+		}
+		return i > start
+	}
+	if i < len(p) && p[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(p) && p[i] == '0':
+		i++
+	case !digits():
+		return false
+	}
+	if i < len(p) && p[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < len(p) && (p[i] == 'e' || p[i] == 'E') {
+		i++
+		if i < len(p) && (p[i] == '+' || p[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	return i == len(p)
+}
+
+// keyBit returns the bit of a claim name, or 0 for any other key.
+func keyBit(key []byte) int {
+	switch string(key) {
+	case "iss":
+		return keyIss
+	case "aud":
+		return keyAud
+	case "sub":
+		return keySub
+	case "exp":
+		return keyExp
+	case "nbf":
+		return keyNbf
+	case "iat":
+		return keyIat
+	case "jti":
+		return keyJti
+	case "typ":
+		return keyTyp
+	case "sid":
+		return keySid
+	case "gen":
+		return keyGen
+	case "ip":
+		return keyIP
+	case "dev":
+		return keyDev
+	case "usr":
+		return keyUsr
+	case "rfc":
+		return keyRfc
+	}
+	return 0
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func skipSpace(p []byte, i int) int {
+	for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainString reads the JSON string starting at p[i] and returns its
+// contents and the index after it. It reports false for anything but a
+// string of valid UTF-8 without escapes or control characters, the
+// strings whose contents are their JSON text.
+func plainString(p []byte, i int) (s []byte, next int, ok bool) {
+	if i == len(p) || p[i] != '"' {
+		return nil, i, false
+	}
+	ascii := true
+	for j := i + 1; j < len(p); j++ {
+		switch b := p[j]; {
+		case b == '"':
+			s = p[i+1 : j]
+			return s, j + 1, ascii || utf8.Valid(s)
+		case b == '\\' || b < 0x20:
+			return nil, i, false
+		case b >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return nil, i, false
+}
+
+// rawValue returns the JSON value starting at p[i] and the index after
+// it. It only finds where the value ends; callers validate it.
+func rawValue(p []byte, i int) (raw []byte, next int, ok bool) {
+	depth := 0
+	inString := false
+	for j := i; j < len(p); j++ {
+		b := p[j]
+		switch {
+		case inString:
+			if b == '\\' {
+				j++
+			} else if b == '"' {
+				inString = false
+				if depth == 0 {
+					return p[i : j+1], j + 1, true
+				}
+			}
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			depth++
+		case b == '}' || b == ']':
+			if depth == 0 { // the end of the enclosing object
+				return p[i:j], j, j > i
+			}
+			if depth--; depth == 0 {
+				return p[i : j+1], j + 1, true
+			}
+		case depth == 0 && (b == ',' || b == ' ' || b == '\t' || b == '\n' || b == '\r'):
+			return p[i:j], j, j > i
+		}
+	}
+	return nil, i, false
+}

@@ -1,0 +1,66 @@
+// Command jwtauth is the command-line companion of the jwtauth module:
+//
+//	jwtauth serve           run the reference HTTP server (Echo v4)
+//	jwtauth migrate         create or upgrade the database tables
+//	jwtauth keygen          print fresh JWTAUTH_SIGNING_KEY and JWTAUTH_ENCRYPTION_KEYS
+//	jwtauth inspect TOKEN   decrypt a token and print its headers and claims ("-": stdin)
+//
+// Every command reads the JWTAUTH_* environment variables; see the
+// configuration table in the README.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: jwtauth <command> [arguments]
+
+commands:
+  serve          run the reference HTTP server on JWTAUTH_ADDR
+  migrate        create or upgrade the tables of the configured database
+  keygen         print a fresh JWTAUTH_SIGNING_KEY and JWTAUTH_ENCRYPTION_KEYS
+  inspect TOKEN  decrypt TOKEN ("-": read it from stdin) with the configured
+                 keys and print its headers, claims, signature and expiry
+  help           print this text
+
+Configuration comes from the JWTAUTH_* environment variables. Outside
+production (JWTAUTH_ENV != production), missing keys are generated once and
+kept in $JWTAUTH_DATA_DIR/keys.env.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command in args and returns the process exit code:
+// 0 success, 1 failure, 2 usage or configuration error.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr, lookup)
+	case "migrate":
+		return runMigrate(ctx, rest, stdout, stderr, lookup)
+	case "keygen":
+		return runKeygen(rest, stdout, stderr)
+	case "inspect":
+		return runInspect(rest, stdin, stdout, stderr, lookup)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stderr, usage)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "jwtauth: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jwtauth/jwtauth"
+	"github.com/jwtauth/jwtauth/adapters/jwe"
+	"github.com/jwtauth/jwtauth/adapters/jwtcodec"
+	"github.com/jwtauth/jwtauth/adapters/memory"
+	"github.com/jwtauth/jwtauth/app"
+	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/internal/pgtest"
+)
+
+// runCmd runs the CLI in-process.
+func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(t.Context(), args, strings.NewReader(stdin), &out, &errb, mapLookup(env))
+	return code, out.String(), errb.String()
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"help"}, {"--help"}, {"bogus"}, {"keygen", "extra"}, {"inspect"}, {"serve", "x"}} {
+		code, out, errOut := runCmd(t, nil, "", args...)
+		assert.Equal(t, 2, code, "%q", args)
+		assert.Empty(t, out)
+		assert.Contains(t, errOut, "usage: jwtauth <command>")
+	}
+}
+
+func TestKeygen(t *testing.T) {
+	code, out, errOut := runCmd(t, nil, "", "keygen")
+	require.Equal(t, 0, code)
+	assert.Empty(t, errOut)
+	re := regexp.MustCompile(`^JWTAUTH_SIGNING_KEY=([A-Za-z0-9+/]{43}=)\nJWTAUTH_ENCRYPTION_KEYS=(k\d{8}:[A-Za-z0-9+/]{43}=)\n$`)
+	m := re.FindStringSubmatch(out)
+	require.NotNil(t, m, "output %q", out)
+	cfg, err := jwtauth.LoadConfig(mapLookup(map[string]string{
+		"JWTAUTH_ENV": "production", envSigningKey: m[1], envEncryptionKeys: m[2],
+	}))
+	require.NoError(t, err, "keygen's output is a valid production configuration")
+	assert.Len(t, cfg.SigningKey, 32)
+
+	_, again, _ := runCmd(t, nil, "", "keygen")
+	assert.NotEqual(t, out, again)
+}
+
+func TestServeRejectsBadConfiguration(t *testing.T) {
+	secret := newSigningKey(16)
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"bad duration", map[string]string{"JWTAUTH_ACCESS_TTL": "soon"}, "JWTAUTH_ACCESS_TTL"},
+		{"bad policy", map[string]string{"JWTAUTH_DEVICE_POLICY": "kick"}, "JWTAUTH_DEVICE_POLICY"},
+		{"short key", map[string]string{envSigningKey: secret}, "JWTAUTH_SIGNING_KEY"},
+		{"production without keys", map[string]string{"JWTAUTH_ENV": "production"}, "JWTAUTH_SIGNING_KEY"},
+		{"production without encryption keys", map[string]string{"JWTAUTH_ENV": "production", envSigningKey: newSigningKey(32)}, "JWTAUTH_ENCRYPTION_KEYS"},
+		{"bad demo users", map[string]string{"JWTAUTH_DEMO_USERS": "alice"}, "JWTAUTH_DEMO_USERS"},
+		{"bad database url", map[string]string{"JWTAUTH_DATABASE_URL": "mysql://x"}, "JWTAUTH_DATABASE_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := testEnv(t, tt.env)
+			if env["JWTAUTH_ENV"] == "production" {
+				delete(env, "JWTAUTH_DATA_DIR") // nothing may be generated
+			}
+			code, out, errOut := runCmd(t, env, "", "serve")
+			assert.Equal(t, 2, code, errOut)
+			assert.Empty(t, out)
+			assert.Contains(t, errOut, tt.want)
+			assert.NotContains(t, errOut, secret)
+		})
+	}
+}
+
+func TestServeRunsUntilCancelled(t *testing.T) {
+	env := testEnv(t, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, strings.NewReader(""), pw, &errOut, mapLookup(env))
+		_ = pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err, "stderr: %s", errOut.String())
+	base := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	require.True(t, strings.HasPrefix(base, "http://127.0.0.1:"), line)
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+
+	r := do(t, http.MethodGet, base+"/healthz", "", nil)
+	assert.Equal(t, http.StatusOK, r.Status)
+	login(t, base, "alice", "alice-password")
+
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code, errOut.String())
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	assert.Contains(t, errOut.String(), "shutting down")
+}
+
+func TestMigrate(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		env := map[string]string{"JWTAUTH_DATA_DIR": t.TempDir()}
+		testMigrate(t, env, "sqlite ")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		env := map[string]string{"JWTAUTH_DATABASE_URL": pgtest.DSN(t), "JWTAUTH_ENV": "production"}
+		testMigrate(t, env, "postgres postgres://")
+	})
+}
+
+func testMigrate(t *testing.T, env map[string]string, where string) {
+	code, out, errOut := runCmd(t, env, "", "migrate")
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `^`+regexp.QuoteMeta(where)+`.*: migrated schema from version 0 to [1-9]\d*\n$`, out)
+	code, out, errOut = runCmd(t, env, "", "migrate")
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `schema already at version [1-9]\d*, nothing to do\n$`, out)
+}
+
+func TestMigrateUnreachableDatabase(t *testing.T) {
+	env := map[string]string{"JWTAUTH_DATABASE_URL": "postgres://u:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=2"}
+	code, _, errOut := runCmd(t, env, "", "migrate")
+	assert.Equal(t, 1, code)
+	assert.NotContains(t, errOut, "hunter2")
+}
+
+// inspectEnv is a configuration with fixed keys.
+func inspectEnv(t *testing.T) (map[string]string, jwtauth.Config) {
+	env := map[string]string{
+		"JWTAUTH_ENV":     "production",
+		envSigningKey:     newSigningKey(32),
+		envEncryptionKeys: newEncryptionKeys(time.Now()),
+	}
+	cfg, err := jwtauth.LoadConfig(mapLookup(env))
+	require.NoError(t, err)
+	return env, cfg
+}
+
+// issue mints a token pair with cfg's keys on a service whose clock is
+// offset from now.
+func issue(t *testing.T, cfg jwtauth.Config, offset time.Duration) app.Pair {
+	codec, err := jwtcodec.New(jwtcodec.Config{Method: cfg.SigningAlg, Key: cfg.SigningKey})
+	require.NoError(t, err)
+	var cipher *jwe.Cipher
+	if cfg.Encrypt {
+		cipher, err = jwe.New(jwe.Key{ID: cfg.EncryptionKeys[0].ID, Secret: cfg.EncryptionKeys[0].Secret})
+		require.NoError(t, err)
+	}
+	deps := app.Deps[DemoUser]{Store: memory.NewStore(nil), Codec: codec}
+	if cipher != nil {
+		deps.Cipher = cipher
+	}
+	svc, err := app.New(app.Config{Now: func() time.Time { return time.Now().Add(offset) }}, deps)
+	require.NoError(t, err)
+	pair, err := svc.Login(t.Context(), "user-1", DemoUser{ID: "user-1", Username: "alice"}, domain.ClientInfo{DeviceID: "d1"})
+	require.NoError(t, err)
+	return pair
+}
+
+func TestInspect(t *testing.T) {
+	env, cfg := inspectEnv(t)
+	pair := issue(t, cfg, 0)
+
+	code, out, errOut := runCmd(t, env, "", "inspect", pair.AccessToken)
+	require.Equal(t, 0, code, errOut)
+	var got struct {
+		Encrypted  bool
+		JWEHeader  map[string]any `json:"jwe_header"`
+		JWSHeader  map[string]any `json:"jws_header"`
+		Claims     map[string]any
+		Signature  string
+		Validation string
+		Expiry     struct {
+			Expired bool
+			In      string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &got), out)
+	assert.True(t, got.Encrypted)
+	assert.Equal(t, "dir", got.JWEHeader["alg"])
+	assert.Equal(t, cfg.EncryptionKeys[0].ID, got.JWEHeader["kid"])
+	assert.Equal(t, "HS256", got.JWSHeader["alg"])
+	assert.Equal(t, "access", got.Claims["typ"])
+	assert.Equal(t, "user-1", got.Claims["sub"])
+	assert.Equal(t, "valid", got.Signature)
+	assert.Equal(t, "ok", got.Validation)
+	assert.False(t, got.Expiry.Expired)
+	left, err := time.ParseDuration(got.Expiry.In)
+	require.NoError(t, err)
+	assert.InDelta(t, 10*time.Minute, left, float64(5*time.Second), "expires in 10m")
+	assert.Contains(t, out, "\n  \"claims\": {\n", "indented")
+	for _, k := range cfg.EncryptionKeys {
+		assert.NotContains(t, out, string(k.Secret))
+	}
+	assert.NotContains(t, out, env[envSigningKey])
+
+	// From stdin, with a Bearer prefix.
+	code, out2, _ := runCmd(t, env, "Bearer "+pair.RefreshToken+"\n", "inspect", "-")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out2, `"typ": "refresh"`)
+}
+
+func TestInspectExpired(t *testing.T) {
+	env, cfg := inspectEnv(t)
+	pair := issue(t, cfg, -time.Hour)
+	code, out, _ := runCmd(t, env, "", "inspect", pair.AccessToken)
+	require.Equal(t, 0, code, "an expired token still decodes")
+	assert.Contains(t, out, `"expired": true`)
+	assert.Contains(t, out, "token expired")
+}
+
+func TestInspectFailures(t *testing.T) {
+	env, cfg := inspectEnv(t)
+	pair := issue(t, cfg, 0)
+	otherEnv, _ := inspectEnv(t)
+
+	code, out, errOut := runCmd(t, otherEnv, "", "inspect", pair.AccessToken)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "cannot decrypt the token with the configured keys")
+
+	flipped := []byte(pair.AccessToken)
+	flipped[len(flipped)-3] ^= 1
+	code, _, errOut = runCmd(t, env, "", "inspect", string(flipped))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "cannot decrypt")
+
+	code, _, errOut = runCmd(t, env, "", "inspect", "not-a-token")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "not a token")
+
+	// A plain JWS (encryption off) signed with another key: decoded, but
+	// the signature is invalid.
+	env["JWTAUTH_ENCRYPT"] = "false"
+	plainCfg, err := jwtauth.LoadConfig(mapLookup(otherEnv))
+	require.NoError(t, err)
+	plainCfg.Encrypt = false
+	plain := issue(t, plainCfg, 0)
+	code, out, _ = runCmd(t, env, "", "inspect", plain.AccessToken)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, `"signature": "invalid"`)
+	assert.Contains(t, out, `"encrypted": false`)
+}
+
+func TestInspectUsesDevelopmentKeysFile(t *testing.T) {
+	env := testEnv(t, nil)
+	cfg := testConfig(t, env) // generates keys.env like serve
+	pair := issue(t, cfg, 0)
+	code, out, errOut := runCmd(t, map[string]string{"JWTAUTH_DATA_DIR": env["JWTAUTH_DATA_DIR"]}, "", "inspect", pair.AccessToken)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, `"signature": "valid"`)
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/jwtauth/jwtauth"
+	"github.com/jwtauth/jwtauth/adapters/echoauth"
+	"github.com/jwtauth/jwtauth/app"
+	"github.com/jwtauth/jwtauth/domain"
+)
+
+// Server limits and intervals.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 10 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 16 << 10
+	shutdownTimeout   = 10 * time.Second
+	pruneInterval     = 10 * time.Minute
+	healthTimeout     = 2 * time.Second
+)
+
+// server is the reference server: the echoauth adapter's routes, a login
+// route over the demo users, GET /auth/me and GET /healthz.
+type server struct {
+	cfg      jwtauth.Config
+	log      *slog.Logger
+	backend  *jwtauth.Backend
+	cleanup  func()
+	svc      *app.Service[DemoUser]
+	auth     *echoauth.Auth[DemoUser]
+	users    *demoUsers
+	throttle *throttle
+	echo     *echo.Echo
+
+	closeOnce sync.Once
+}
+
+// newServer builds the server for cfg, whose keys must be set: it opens
+// (and migrates) the backend cfg names and hashes the demo users. Close
+// releases it.
+func newServer(ctx context.Context, cfg jwtauth.Config, log *slog.Logger) (*server, error) {
+	cost := bcrypt.DefaultCost
+	if cfg.Env == "test" {
+		cost = bcrypt.MinCost // keeps the test suites fast
+	}
+	users, err := newDemoUsers(cfg.DemoUsers, cost)
+	if err != nil {
+		return nil, err
+	}
+	backend, cleanup, err := jwtauth.OpenBackend(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: log, backend: backend, cleanup: cleanup, users: users,
+		throttle: newThrottle(throttleBurst, throttleEvery, throttleMaxEntries, nil)}
+	if s.svc, err = jwtauth.NewService[DemoUser](cfg, backend, users); err != nil {
+		cleanup()
+		return nil, err
+	}
+	s.auth, err = echoauth.New(echoauth.Config[DemoUser]{
+		Service:        s.svc,
+		TrustedProxies: cfg.TrustedProxies,
+		DeviceHeader:   cfg.DeviceHeader,
+		Logger:         log,
+	})
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	s.echo = s.routes()
+	return s, nil
+}
+
+// routes returns the Echo instance serving the reference HTTP contract.
+func (s *server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Logger.SetOutput(io.Discard) // everything is logged through slog
+	e.StdLogger = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+	e.HTTPErrorHandler = httpErrorHandler(s.log)
+	e.Use(requestLog(s.log), recoverer(s.log), bodyLimit(maxBodyBytes))
+
+	e.Server.ReadHeaderTimeout = readHeaderTimeout
+	e.Server.ReadTimeout = readTimeout
+	e.Server.WriteTimeout = writeTimeout
+	e.Server.IdleTimeout = idleTimeout
+	e.Server.MaxHeaderBytes = maxHeaderBytes
+
+	e.GET("/healthz", s.healthz)
+	g := e.Group("/auth")
+	s.auth.Mount(g)
+	g.POST("/login", s.login)
+	g.GET("/me", s.me, s.auth.Middleware())
+	return e
+}
+
+// loginRequest is the body of POST /auth/login.
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// login serves POST /auth/login: 200 with a token pair, 400 for a bad
+// body, 401 invalid_credentials, 403 device_limit_reached, 429 when the
+// username or the client IP failed too often.
+func (s *server) login(c echo.Context) error {
+	var req loginRequest
+	if err := echoauth.DecodeJSON(c, &req); err != nil {
+		return s.auth.Error(c, err)
+	}
+	if req.Username == "" || req.Password == "" || len(req.Username) > maxUsernameLen {
+		return s.auth.Error(c, fmt.Errorf("%w: username and password are required", domain.ErrInvalidArgument))
+	}
+	ip := s.auth.Client(c).IP
+	ipWait, userWait := s.throttle.wait(req.Username, ip)
+	if ipWait > 0 {
+		// This address failed too often: nothing from it is checked.
+		tooManyRequests(c.Response(), ipWait)
+		return nil
+	}
+	user, ok := s.users.check(req.Username, req.Password)
+	if !ok {
+		s.throttle.fail(req.Username, ip)
+		if userWait > 0 {
+			tooManyRequests(c.Response(), userWait)
+			return nil
+		}
+		return s.auth.Error(c, domain.ErrInvalidCredentials)
+	}
+	// A correct password from an address in good standing always logs in,
+	// so failures against a username can never lock its owner out.
+	return s.auth.Login(c, user.ID, user)
+}
+
+// me serves GET /auth/me: the authenticated user.
+func (s *server) me(c echo.Context) error {
+	p, ok := echoauth.Principal[DemoUser](c)
+	if !ok {
+		return s.auth.Error(c, errors.New("me: no principal behind the middleware"))
+	}
+	writeJSON(c.Response(), http.StatusOK, DemoUser{ID: p.UserID, Username: p.User.Username})
+	return nil
+}
+
+// healthz serves GET /healthz: 200 {"status":"ok"} when the store
+// answers, else 503 unavailable.
+func (s *server) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), healthTimeout)
+	defer cancel()
+	if err := s.backend.Ping(ctx); err != nil {
+		return s.auth.Error(c, fmt.Errorf("%w: health check: %w", domain.ErrUnavailable, err))
+	}
+	writeJSON(c.Response(), http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// Serve answers requests on ln until ctx ends, then shuts down gracefully
+// (in-flight requests get shutdownTimeout to finish). It prunes ended
+// sessions every pruneInterval meanwhile. It returns nil after a clean
+// shutdown. Serve does not Close the server.
+func (s *server) Serve(ctx context.Context, ln net.Listener) error {
+	s.log.Info("listening", "addr", "http://"+ln.Addr().String())
+	pruneCtx, stopPruner := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.pruneLoop(pruneCtx) })
+	defer func() {
+		stopPruner()
+		wg.Wait()
+	}()
+
+	s.echo.Listener = ln
+	served := make(chan error, 1)
+	go func() { served <- s.echo.Start("") }()
+	select {
+	case err := <-served:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	shCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	err := s.echo.Shutdown(shCtx)
+	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// pruneLoop deletes ended sessions and idle throttle buckets every
+// pruneInterval until ctx ends.
+func (s *server) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(pruneInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.prune(ctx)
+		}
+	}
+}
+
+func (s *server) prune(ctx context.Context) {
+	s.throttle.sweep()
+	n, err := s.svc.Prune(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("pruning sessions failed", "err", err)
+		}
+		return
+	}
+	s.log.Debug("pruned sessions", "deleted", n)
+}
+
+// ServeHTTP serves one request (for in-process tests).
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Close releases the backend: database pools, the invalidation listener
+// and the cache. Call it after Serve returned.
+func (s *server) Close() {
+	s.closeOnce.Do(s.cleanup)
+}
+
+// storeDescription names where state lives, without credentials.
+func storeDescription(cfg jwtauth.Config) string {
+	if jwtauth.IsPostgresURL(cfg.DatabaseURL) {
+		if u, err := url.Parse(cfg.DatabaseURL); err == nil {
+			u.RawQuery = ""
+			return "postgres " + u.Redacted()
+		}
+		return "postgres"
+	}
+	return "sqlite " + filepath.Join(cfg.DataDir, "jwtauth.db")
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/jwtauth/jwtauth"
+	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/ports"
+)
+
+// DemoUser is the reference server's user claims: what GET /auth/me shows.
+type DemoUser struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+}
+
+// Login input limits. bcrypt reads at most 72 bytes of a password.
+const (
+	maxUsernameLen = 128
+	maxPasswordLen = 72
+)
+
+// demoUsers are the accounts of JWTAUTH_DEMO_USERS with bcrypt hashes. It
+// is read-only after newDemoUsers, so safe for concurrent use.
+type demoUsers struct {
+	byName map[string]demoAccount
+	byID   map[string]DemoUser
+	// dummy is compared against for unknown usernames, so that a login
+	// costs one bcrypt comparison whether or not the user exists.
+	dummy []byte
+}
+
+type demoAccount struct {
+	user DemoUser
+	hash []byte
+}
+
+var _ ports.UserLoader[DemoUser] = (*demoUsers)(nil)
+
+// demoUserID returns the stable id of a demo user: "user-" and the first
+// 8 bytes of the SHA-256 of the name, in hex.
+func demoUserID(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return "user-" + hex.EncodeToString(sum[:8])
+}
+
+// newDemoUsers parses spec ("name:password,...") and hashes the passwords
+// with bcrypt at cost. Errors name JWTAUTH_DEMO_USERS, never a password.
+func newDemoUsers(spec string, cost int) (*demoUsers, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: JWTAUTH_DEMO_USERS: %s", jwtauth.ErrConfig, fmt.Sprintf(format, args...))
+	}
+	d := &demoUsers{byName: map[string]demoAccount{}, byID: map[string]DemoUser{}}
+	for i, entry := range strings.Split(spec, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		name, password, ok := strings.Cut(entry, ":")
+		name = strings.TrimSpace(name)
+		switch {
+		case !ok || name == "" || password == "":
+			return nil, bad("entry %d: want name:password", i+1)
+		case len(name) > maxUsernameLen || !utf8.ValidString(name):
+			return nil, bad("entry %d: the name must be 1 to %d bytes of UTF-8", i+1, maxUsernameLen)
+		case len(password) > maxPasswordLen:
+			return nil, bad("entry %d (%s): the password must be at most %d bytes", i+1, name, maxPasswordLen)
+		}
+		if _, dup := d.byName[name]; dup {
+			return nil, bad("user %q appears twice", name)
+		}
+		hash, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+		if err != nil {
+			return nil, bad("entry %d (%s): %v", i+1, name, err)
+		}
+		u := DemoUser{ID: demoUserID(name), Username: name}
+		d.byName[name] = demoAccount{user: u, hash: hash}
+		d.byID[u.ID] = u
+	}
+	if len(d.byName) == 0 {
+		return nil, bad("no users")
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("jwtauth dummy password"), cost)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	d.dummy = dummy
+	return d, nil
+}
+
+// check returns the user when username and password match. It always
+// costs one bcrypt comparison, for unknown users too, so that timing does
+// not tell which usernames exist.
+func (d *demoUsers) check(username, password string) (DemoUser, bool) {
+	acct, known := d.byName[username]
+	hash := acct.hash
+	if !known {
+		hash = d.dummy
+	}
+	pw := []byte(password)
+	if len(pw) > maxPasswordLen {
+		pw, known = pw[:maxPasswordLen], false // never matches: demo passwords are ≤ 72 bytes
+	}
+	if bcrypt.CompareHashAndPassword(hash, pw) != nil || !known {
+		return DemoUser{}, false
+	}
+	return acct.user, true
+}
+
+// LoadUser implements ports.UserLoader: an unknown id (a user removed
+// from JWTAUTH_DEMO_USERS since the token was issued) is revoked.
+func (d *demoUsers) LoadUser(_ context.Context, userID string) (DemoUser, error) {
+	u, ok := d.byID[userID]
+	if !ok {
+		return DemoUser{}, fmt.Errorf("%w: unknown user", domain.ErrRevoked)
+	}
+	return u, nil
+}
