@@ -204,6 +204,8 @@ func (c Config) Validate() error {
 		return bad("JWTAUTH_REFRESH_TTL", "must be positive")
 	case c.RefreshTTL < c.AccessTTL:
 		return bad("JWTAUTH_REFRESH_TTL", "must not be shorter than JWTAUTH_ACCESS_TTL")
+	case c.SessionIdleTimeout > 0 && c.SessionIdleTimeout <= c.AccessTTL:
+		return bad("JWTAUTH_SESSION_IDLE_TIMEOUT", "must be longer than JWTAUTH_ACCESS_TTL (only refreshes move a session's last-seen time)")
 	case c.SessionMaxAge < 0:
 		return bad("JWTAUTH_SESSION_MAX_AGE", "must be positive")
 	case c.CacheTTL < time.Second && c.Cache:

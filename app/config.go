@@ -77,6 +77,10 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: SessionMaxAge must be positive", domain.ErrInvalidArgument)
 	case c.IdleTimeout < 0:
 		return c, fmt.Errorf("%w: IdleTimeout must not be negative", domain.ErrInvalidArgument)
+	case c.IdleTimeout > 0 && c.IdleTimeout <= c.AccessTTL:
+		// Only refreshes move last seen, and a busy client refreshes once
+		// per access token: a shorter idle timeout would log it out.
+		return c, fmt.Errorf("%w: IdleTimeout must be longer than AccessTTL", domain.ErrInvalidArgument)
 	case c.DevicePolicy.Limit < 0:
 		return c, fmt.Errorf("%w: DevicePolicy.Limit must not be negative", domain.ErrInvalidArgument)
 	}

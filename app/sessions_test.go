@@ -355,22 +355,24 @@ func TestNewValidates(t *testing.T) {
 	}
 }
 
-func TestIdleTimeoutEndsAccessAndPrunes(t *testing.T) {
-	f := newFixture(t, func(c *app.Config) { c.IdleTimeout = 30 * time.Minute; c.AccessTTL = time.Hour })
+func TestIdleSessionsArePruned(t *testing.T) {
+	f := newFixture(t, func(c *app.Config) { c.IdleTimeout = 30 * time.Minute })
 	ctx := context.Background()
-	pair := f.login(t, "alice", alice)
+	idle := f.login(t, "alice", alice)
 	f.clock.Add(20 * time.Minute)
-	_, err := f.svc.Authenticate(ctx, pair.AccessToken, alice) // cached with last seen = login
-	require.NoError(t, err)
-	next, err := f.svc.Refresh(ctx, pair.RefreshToken, alice)
-	require.NoError(t, err)
-	f.clock.Add(20 * time.Minute)
-	_, err = f.svc.Authenticate(ctx, next.AccessToken, alice)
-	require.NoError(t, err, "the refresh moved last seen; the cached status was evicted")
+	busy := f.login(t, "alice", phone)
 	f.clock.Add(11 * time.Minute)
-	_, err = f.svc.Authenticate(ctx, next.AccessToken, alice)
-	assert.ErrorIs(t, err, domain.ErrExpired, "idle for 31 minutes")
 	n, err := f.svc.Prune(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, int64(1), n, "the idle session is pruned")
+	assert.Equal(t, int64(1), n, "the session idle for 31 minutes")
+	_, err = f.svc.Refresh(ctx, idle.RefreshToken, alice)
+	assert.ErrorIs(t, err, domain.ErrRevoked)
+	_, err = f.svc.Refresh(ctx, busy.RefreshToken, phone)
+	assert.NoError(t, err)
+}
+
+func TestIdleTimeoutMustExceedAccessTTL(t *testing.T) {
+	f := newFixture(t, nil)
+	_, err := app.New(app.Config{IdleTimeout: 5 * time.Minute}, f.deps)
+	assert.ErrorIs(t, err, domain.ErrInvalidArgument)
 }

@@ -52,8 +52,10 @@ type Store interface {
 	// in one transaction. Concurrent updates of one user serialize; updates
 	// of different users do not block each other. When fn returns an error
 	// nothing is written and UpdateUser returns that error. Stores that
-	// feed an invalidation bus announce rotated generations and revoked
-	// sessions (see GenerationKey, SessionKey) only when the change commits.
+	// feed an invalidation bus announce rotated generations, and written or
+	// revoked sessions (see GenerationKey, SessionKey), only when the change
+	// commits: a refresh moves a session's last-seen time, which other
+	// instances cache for the idle timeout.
 	UpdateUser(ctx context.Context, userID string, fn func(UserState) (UserChange, error)) error
 	// Prune deletes sessions that expired or were revoked before before,
 	// and, when idleBefore is not zero, sessions last seen before

@@ -1,12 +1,3 @@
-// Command jwtauth is the command-line companion of the jwtauth module:
-//
-//	jwtauth serve           run the reference HTTP server (Echo v4)
-//	jwtauth migrate         create or upgrade the database tables
-//	jwtauth keygen          print fresh JWTAUTH_SIGNING_KEY and JWTAUTH_ENCRYPTION_KEYS
-//	jwtauth inspect TOKEN   decrypt a token and print its headers and claims ("-": stdin)
-//
-// Every command reads the JWTAUTH_* environment variables; see the
-// configuration table in the README.
 package main
 
 import (

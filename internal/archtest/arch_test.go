@@ -1,6 +1,3 @@
-// Package archtest checks the import rules of the hexagon with go list:
-// domain imports only the standard library, ports only domain, app only
-// domain and ports, and adapters never import each other.
 package archtest
 
 import (

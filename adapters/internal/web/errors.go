@@ -13,7 +13,7 @@ import (
 var (
 	// ErrNoCredentials: the request carries no bearer token (no
 	// Authorization header, or one with another scheme). Its 401 challenge
-	// names only the realm, as RFC 6750 §3.1 asks.
+	// names the realm as well as error="invalid_token".
 	ErrNoCredentials = errors.New("jwtauth: missing bearer token")
 	// ErrBodyTooLarge: the request body exceeds MaxBodyBytes (413). It wraps
 	// domain.ErrInvalidArgument.

@@ -1,0 +1,21 @@
+// Command jwtauth is the command-line companion of the jwtauth module:
+//
+//	jwtauth serve           run the reference HTTP server (Echo v4)
+//	jwtauth migrate         create or upgrade the database tables
+//	jwtauth keygen          print fresh JWTAUTH_SIGNING_KEY and JWTAUTH_ENCRYPTION_KEYS
+//	jwtauth inspect TOKEN   decrypt a token and print its headers and claims ("-": stdin)
+//	jwtauth help            list the commands
+//
+// Every command reads the JWTAUTH_* environment variables (see
+// docs/configuration.md). Outside production, serve and inspect use the
+// development keys in $JWTAUTH_DATA_DIR/keys.env, which serve generates
+// on first start; in production keys must come from the environment.
+//
+// The reference server mounts the echoauth adapter's routes under /auth and
+// adds POST /auth/login over the demo users of JWTAUTH_DEMO_USERS (bcrypt
+// hashes, failed logins throttled per username and per client IP), GET
+// /auth/me and GET /healthz. Its HTTP contract is docs/openapi.yaml, which
+// a test holds to the server's routes. It logs one structured line per
+// request (never a token), prunes ended sessions periodically and shuts
+// down gracefully on SIGINT or SIGTERM.
+package main
