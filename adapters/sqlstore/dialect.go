@@ -2,12 +2,14 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"  // registers driver "postgres"
+	"github.com/lib/pq"
 	_ "modernc.org/sqlite" // registers driver "sqlite"
 
 	"github.com/jwtauth/jwtauth/domain"
@@ -72,11 +74,19 @@ func (d *dialect) rebind(query string) string { return sqlx.Rebind(d.bindType, q
 // or a lib/pq key=value string. The pool holds at most 25 connections, keeps
 // up to 10 idle for 5 minutes and renews each after 30 minutes; adjust them
 // on the returned *sqlx.DB if needed. Errors wrap domain.ErrUnavailable.
+//
+// Every read and write on its connections must progress within
+// IOTimeout: lib/pq waits for the server to acknowledge a cancelled query,
+// so without a deadline a database that stops answering (a network black
+// hole, a frozen host) would hang requests instead of failing them.
 func OpenPostgres(ctx context.Context, dsn string) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", dsn)
+	connector, err := pq.NewConnector(dsn)
 	if err != nil {
-		return nil, unavailable(ctx, "open postgres", err)
+		// pq's parse errors may quote the password: keep them out.
+		return nil, fmt.Errorf("%w: sqlstore: invalid PostgreSQL DSN", domain.ErrUnavailable)
 	}
+	connector.Dialer(deadlineDialer{timeout: IOTimeout})
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	db.SetMaxOpenConns(25)
 	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -125,4 +135,53 @@ func OpenSQLite(ctx context.Context, path string) (*sqlx.DB, error) {
 		return nil, unavailable(ctx, "open sqlite", err)
 	}
 	return db, nil
+}
+
+// IOTimeout bounds each read or write on a PostgreSQL connection opened by
+// OpenPostgres. Every statement of the store takes milliseconds.
+const IOTimeout = 5 * time.Second
+
+// deadlineDialer dials connections whose every read and write has a
+// deadline.
+type deadlineDialer struct {
+	d       net.Dialer
+	timeout time.Duration
+}
+
+func (d deadlineDialer) Dial(network, address string) (net.Conn, error) {
+	return d.DialContext(context.Background(), network, address)
+}
+
+func (d deadlineDialer) DialTimeout(network, address string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return d.DialContext(ctx, network, address)
+}
+
+func (d deadlineDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	c, err := d.d.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return &deadlineConn{Conn: c, timeout: d.timeout}, nil
+}
+
+// deadlineConn sets a fresh deadline before each read and write.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *deadlineConn) Read(b []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *deadlineConn) Write(b []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
 }
