@@ -76,7 +76,9 @@ func WithClock(now func() time.Time) Option {
 
 // NewPostgres returns a Store on db, a PostgreSQL pool (see OpenPostgres).
 // UpdateUser locks the user's user_auth rows with SELECT ... FOR UPDATE, so
-// updates of different users run in parallel.
+// updates of different users run in parallel. The store prepares its
+// frequent statements on first use (one round trip each instead of two),
+// which poolers in transaction mode before PgBouncer 1.21 do not support.
 func NewPostgres(db *sqlx.DB, opts ...Option) *Store { return newStore(db, postgres, opts) }
 
 // NewSQLite returns a Store on db, a SQLite database (see OpenSQLite).
