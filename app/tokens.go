@@ -124,17 +124,16 @@ func (s *Service[U]) checkGeneration(ctx context.Context, c domain.Claims) error
 	return nil
 }
 
-// A cached session status is 1 byte revoked flag, 8 bytes expiry and 8
-// bytes last seen (Unix nanoseconds, big endian), then the user id. Stores
-// announce every written session, so a refresh (which moves last seen)
-// evicts it.
+// A cached session status is 1 byte revoked flag, 8 bytes expiry (Unix
+// nanoseconds, big endian), then the user id. The idle timeout needs no
+// last-seen time here: it is longer than the access TTL (Config checks),
+// so an access token always expires before its session goes idle.
 func encodeStatus(sess domain.Session) []byte {
-	b := make([]byte, 17, 17+len(sess.UserID))
+	b := make([]byte, 9, 9+len(sess.UserID))
 	if !sess.RevokedAt.IsZero() {
 		b[0] = 1
 	}
 	binary.BigEndian.PutUint64(b[1:9], uint64(sess.ExpiresAt.UnixNano()))
-	binary.BigEndian.PutUint64(b[9:17], uint64(sess.LastSeenAt.UnixNano()))
 	return append(b, sess.UserID...)
 }
 
@@ -145,7 +144,7 @@ func (s *Service[U]) checkSession(ctx context.Context, c domain.Claims) error {
 	if cache != nil {
 		status, _ = cache.Get(key)
 	}
-	if len(status) < 17 {
+	if len(status) < 9 {
 		epoch := s.epoch.Load()
 		sess, err := s.deps.Store.Session(ctx, c.SessionID)
 		if errors.Is(err, domain.ErrSessionNotFound) {
@@ -159,14 +158,9 @@ func (s *Service[U]) checkSession(ctx context.Context, c domain.Claims) error {
 			s.fill(cache, key, status, epoch)
 		}
 	}
-	now := s.cfg.Now().UnixNano()
-	expires := int64(binary.BigEndian.Uint64(status[1:9]))   // #nosec G115 -- written from an int64 by encodeStatus
-	lastSeen := int64(binary.BigEndian.Uint64(status[9:17])) // #nosec G115 -- written from an int64 by encodeStatus
-	if status[0] != 0 || string(status[17:]) != c.Subject || now >= expires {
+	expires := int64(binary.BigEndian.Uint64(status[1:9])) // #nosec G115 -- written from an int64 by encodeStatus
+	if status[0] != 0 || string(status[9:]) != c.Subject || s.cfg.Now().UnixNano() >= expires {
 		return fmt.Errorf("%w: session ended", domain.ErrRevoked)
-	}
-	if idle := s.cfg.IdleTimeout; idle > 0 && now-lastSeen >= int64(idle) {
-		return fmt.Errorf("%w: session idle", domain.ErrExpired)
 	}
 	return nil
 }
