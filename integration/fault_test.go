@@ -154,6 +154,9 @@ type faultWorker struct {
 	// uncertain holds tokens of sessions whose logout failed (503): they
 	// may or may not be revoked, until a logout/all answers 204.
 	uncertain []string
+	// loggedOut is set once revoked holds a token, so the outage can wait
+	// for every worker to have something to check afterwards.
+	loggedOut atomic.Bool
 	// recovered is when the worker's first /auth/me 200 after the restore
 	// was answered (zero: not yet).
 	recovered atomic.Int64
@@ -224,8 +227,10 @@ func (w *faultWorker) loop(fr *faultRun, hc *http.Client, stop <-chan struct{}) 
 				w.revoked = append(w.revoked, session...)
 				w.revoked = append(w.revoked, w.uncertain...)
 				w.uncertain = nil
+				w.loggedOut.Store(true)
 			case rec.status == http.StatusNoContent:
 				w.revoked = append(w.revoked, session...)
+				w.loggedOut.Store(true)
 			default:
 				w.uncertain = append(w.uncertain, session...)
 				pause = faultBackoff
@@ -326,7 +331,17 @@ func faultOutageRun(t *testing.T, cache bool) {
 		}
 	})
 
+	// Warm up, and until every worker has logged out once (a loaded
+	// machine can be slow), so that no-lost-writes has tokens to check.
 	time.Sleep(faultWarmup)
+	require.Eventually(t, func() bool {
+		for _, w := range workers {
+			if !w.loggedOut.Load() {
+				return false
+			}
+		}
+		return true
+	}, 60*time.Second, 20*time.Millisecond, "workers logged out before the outage")
 	proxy.Cut()
 	cutAt := time.Now()
 	fr.phase.Store(phaseOutage)
