@@ -124,17 +124,33 @@ func (s *Service[U]) checkGeneration(ctx context.Context, c domain.Claims) error
 	return nil
 }
 
-// A cached session status is 1 byte revoked flag, 8 bytes expiry (Unix
-// nanoseconds, big endian), then the user id. The idle timeout needs no
-// last-seen time here: it is longer than the access TTL (Config checks),
-// so an access token always expires before its session goes idle.
+// A cached session status is 13 bytes: a revoked flag, the expiry (Unix
+// nanoseconds) and a 32-bit FNV-1a hash of the user id, big endian. The
+// hash keeps entries small (a million fit in under 100 MB); it only
+// re-checks that a signed token's session belongs to its subject, which
+// the signature already guarantees. The idle timeout needs no last-seen
+// time here: it is longer than the access TTL (Config checks), so an
+// access token always expires before its session goes idle.
 func encodeStatus(sess domain.Session) []byte {
-	b := make([]byte, 9, 9+len(sess.UserID))
+	b := make([]byte, statusLen)
 	if !sess.RevokedAt.IsZero() {
 		b[0] = 1
 	}
 	binary.BigEndian.PutUint64(b[1:9], uint64(sess.ExpiresAt.UnixNano()))
-	return append(b, sess.UserID...)
+	binary.BigEndian.PutUint32(b[9:13], fnv32a(sess.UserID))
+	return b
+}
+
+const statusLen = 13
+
+// fnv32a is the 32-bit FNV-1a hash of s.
+func fnv32a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := range len(s) {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }
 
 func (s *Service[U]) checkSession(ctx context.Context, c domain.Claims) error {
@@ -144,7 +160,7 @@ func (s *Service[U]) checkSession(ctx context.Context, c domain.Claims) error {
 	if cache != nil {
 		status, _ = cache.Get(key)
 	}
-	if len(status) < 9 {
+	if len(status) != statusLen {
 		epoch := s.epoch.Load()
 		sess, err := s.deps.Store.Session(ctx, c.SessionID)
 		if errors.Is(err, domain.ErrSessionNotFound) {
@@ -159,7 +175,7 @@ func (s *Service[U]) checkSession(ctx context.Context, c domain.Claims) error {
 		}
 	}
 	expires := int64(binary.BigEndian.Uint64(status[1:9])) // #nosec G115 -- written from an int64 by encodeStatus
-	if status[0] != 0 || string(status[9:]) != c.Subject || s.cfg.Now().UnixNano() >= expires {
+	if status[0] != 0 || binary.BigEndian.Uint32(status[9:13]) != fnv32a(c.Subject) || s.cfg.Now().UnixNano() >= expires {
 		return fmt.Errorf("%w: session ended", domain.ErrRevoked)
 	}
 	return nil

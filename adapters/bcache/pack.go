@@ -14,8 +14,10 @@ import (
 //
 //   - A key of one of the shapes jwtauth uses (ports.GenerationKey,
 //     ports.SessionKey) loses its constant parts to a one-byte tag; any
-//     other key is stored behind tagRaw. The mapping is injective, so
-//     bigcache's collision check on the stored key stays exact.
+//     other key is stored behind tagRaw. A session id of domain.NewID's
+//     form (26 base32 characters) packs into 17 bytes behind tagSessionID.
+//     The mapping is injective, so bigcache's collision check on the
+//     stored key stays exact.
 //   - A value that is a canonical UUID (a generation: 36 characters,
 //     lowercase hex) is stored as its 16 bytes behind valUUID; any other
 //     value behind valRaw.
@@ -24,6 +26,7 @@ const (
 	tagAccessGen
 	tagRefreshGen
 	tagSession
+	tagSessionID // a session key whose id is a domain.NewID: 17 bytes
 )
 
 const (
@@ -55,7 +58,13 @@ func packKey(key string) string {
 	for _, s := range keyShapes {
 		if len(key) >= len(s.prefix)+len(s.suffix) &&
 			strings.HasPrefix(key, s.prefix) && strings.HasSuffix(key, s.suffix) {
-			return string(s.tag) + key[len(s.prefix):len(key)-len(s.suffix)]
+			id := key[len(s.prefix) : len(key)-len(s.suffix)]
+			if s.tag == tagSession {
+				if b, ok := packID(id); ok {
+					return string(tagSessionID) + string(b[:])
+				}
+			}
+			return string(s.tag) + id
 		}
 	}
 	return string(tagRaw) + key
@@ -124,4 +133,41 @@ func encodeUUID(b []byte) []byte {
 	s[23] = '-'
 	hex.Encode(s[24:], b[10:16])
 	return s
+}
+
+// idLen is the length of a domain.NewID: 26 characters of the base32
+// alphabet A-Z, 2-7 (130 bits).
+const idLen = 26
+
+// packID packs an id of domain.NewID's form into 17 bytes, 5 bits a
+// character. Distinct ids give distinct bytes; anything else reports
+// false.
+func packID(id string) ([17]byte, bool) {
+	var out [17]byte
+	if len(id) != idLen {
+		return out, false
+	}
+	var acc uint
+	bits, j := 0, 0
+	for i := range len(id) {
+		c := id[i]
+		var v byte
+		switch {
+		case c >= 'A' && c <= 'Z':
+			v = c - 'A'
+		case c >= '2' && c <= '7':
+			v = c - '2' + 26
+		default:
+			return out, false
+		}
+		acc = acc<<5 | uint(v)
+		bits += 5
+		for bits >= 8 {
+			bits -= 8
+			out[j] = byte(acc >> bits)
+			j++
+		}
+	}
+	out[j] = byte(acc << (8 - bits)) // the last 2 bits, left-aligned
+	return out, true
 }

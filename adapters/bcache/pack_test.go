@@ -13,6 +13,9 @@ import (
 
 // unpackKey inverts packKey; that it exists proves packKey injective.
 func unpackKey(p string) string {
+	if len(p) == 1+17 && p[0] == tagSessionID {
+		return ports.SessionKey(unpackID(p[1:]))
+	}
 	for _, s := range keyShapes {
 		if p != "" && p[0] == s.tag {
 			return s.prefix + p[1:] + s.suffix
@@ -74,4 +77,42 @@ func TestPackedSizes(t *testing.T) {
 	assert.False(t, ok)
 	_, ok = unpackValue([]byte{7})
 	assert.False(t, ok)
+}
+
+func TestPackIDIsInjective(t *testing.T) {
+	seen := map[[17]byte]string{}
+	for range 100_000 {
+		id := domain.NewID()
+		b, ok := packID(id)
+		if !ok {
+			t.Fatalf("packID(%q) refused a domain.NewID", id)
+		}
+		if other, dup := seen[b]; dup && other != id {
+			t.Fatalf("%q and %q pack alike", id, other)
+		}
+		seen[b] = id
+	}
+	// Ids differing only in the last character's low bits stay distinct.
+	a, _ := packID("AAAAAAAAAAAAAAAAAAAAAAAAAA")
+	b, _ := packID("AAAAAAAAAAAAAAAAAAAAAAAAAB")
+	if a == b {
+		t.Fatal("the last character was lost")
+	}
+	for _, bad := range []string{"", "short", "aaaaaaaaaaaaaaaaaaaaaaaaaa", "AAAAAAAAAAAAAAAAAAAAAAAAA1", "AAAAAAAAAAAAAAAAAAAAAAAAAAA"} {
+		if _, ok := packID(bad); ok {
+			t.Errorf("packID(%q) accepted", bad)
+		}
+	}
+}
+
+// unpackID reverses packID.
+func unpackID(b string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	out := make([]byte, idLen)
+	for i := range idLen {
+		bit := i * 5
+		v := uint(b[bit/8])<<8 | uint(b[min(bit/8+1, len(b)-1)])
+		out[i] = alphabet[(v>>(11-bit%8))&31]
+	}
+	return string(out)
 }

@@ -125,8 +125,8 @@ func TestCacheMemoryPerEntry(t *testing.T) {
 		return ports.GenerationKey(fmt.Sprint("user-", i+1), domain.Access), []byte(domain.NewGeneration())
 	}
 	session := func(i int) (string, []byte) {
-		// The status app caches: revoked flag, expiry, user id.
-		v := append(append([]byte{0}, expiry...), fmt.Sprint("user-", i+1)...)
+		// The status app caches: revoked flag, expiry, user id hash.
+		v := append(append([]byte{0}, expiry...), 0x81, 0x1c, 0x9d, 0xc5)
 		return ports.SessionKey(domain.NewID()), v
 	}
 	for _, kind := range []struct {
