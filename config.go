@@ -271,20 +271,22 @@ func (c Config) AppConfig() app.Config {
 	}
 }
 
-// ParseEncryptionKeys parses "kid:base64key,kid2:base64key".
+// ParseEncryptionKeys parses "kid:base64key,kid2:base64key". Errors name
+// the entry by its position, never by its kid: an entry written the wrong
+// way round ("base64key:kid") would otherwise print the key.
 func ParseEncryptionKeys(s string) ([]EncryptionKey, error) {
 	var keys []EncryptionKey
-	for _, item := range splitList(s) {
+	for i, item := range splitList(s) {
 		id, b64, ok := strings.Cut(item, ":")
 		if !ok || id == "" {
 			return nil, errors.New("want kid:base64key,... (a key lacks its kid)")
 		}
 		secret, err := decodeBase64(b64)
 		if err != nil {
-			return nil, fmt.Errorf("key %q is not base64", id)
+			return nil, fmt.Errorf("key entry %d is not base64", i+1)
 		}
 		if len(secret) != 32 {
-			return nil, fmt.Errorf("key %q must be 32 bytes, not %d", id, len(secret))
+			return nil, fmt.Errorf("key entry %d must be 32 bytes, not %d", i+1, len(secret))
 		}
 		keys = append(keys, EncryptionKey{ID: id, Secret: secret})
 	}

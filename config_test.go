@@ -1,6 +1,7 @@
 package jwtauth_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -124,6 +125,16 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 				assert.NotContains(t, err.Error(), secret, "keys never appear in errors")
 			}
 		})
+	}
+}
+
+func TestEncryptionKeyWrittenTheWrongWayRoundIsNotPrinted(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x5a}, 32))
+	for _, value := range []string{key + ":k1", "k1:" + key + "," + key + ":k2"} {
+		_, err := jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_ENCRYPTION_KEYS": value}))
+		require.ErrorIs(t, err, jwtauth.ErrConfig)
+		assert.Contains(t, err.Error(), "JWTAUTH_ENCRYPTION_KEYS")
+		assert.NotContains(t, err.Error(), key[:20], "keys never appear in errors")
 	}
 }
 

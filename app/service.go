@@ -474,9 +474,15 @@ func (s *Service[U]) loadUser(ctx context.Context, userID string) (U, error) {
 	return u, nil
 }
 
+// checkUserID accepts 1 to MaxUserIDLen bytes of UTF-8 without ASCII
+// control characters. A user id travels inside invalidation keys, which
+// buses join with "\n" (pgbus, the PostgreSQL store's NOTIFY): an id
+// holding one would split its keys on the other instances, whose caches
+// would then keep a revoked generation or session.
 func checkUserID(id string) error {
-	if id == "" || len(id) > MaxUserIDLen || !utf8.ValidString(id) {
-		return fmt.Errorf("%w: user id must be 1 to %d bytes of UTF-8", domain.ErrInvalidArgument, MaxUserIDLen)
+	if id == "" || len(id) > MaxUserIDLen || !utf8.ValidString(id) ||
+		strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fmt.Errorf("%w: user id must be 1 to %d bytes of UTF-8 without control characters", domain.ErrInvalidArgument, MaxUserIDLen)
 	}
 	return nil
 }

@@ -490,6 +490,12 @@ func TestGarbageInput(t *testing.T) {
 	assert.ErrorIs(t, err, domain.ErrInvalidArgument)
 	_, err = f.svc.Login(ctx, string(huge), User{}, alice)
 	assert.ErrorIs(t, err, domain.ErrInvalidArgument)
+	// A newline would split the user's keys on a "\n"-joined bus.
+	for _, id := range []string{"al\nice", "alice\x00", "\x7f"} {
+		_, err = f.svc.Login(ctx, id, User{}, alice)
+		assert.ErrorIs(t, err, domain.ErrInvalidArgument, "%q", id)
+		assert.ErrorIs(t, f.svc.LogoutAll(ctx, id), domain.ErrInvalidArgument, "%q", id)
+	}
 	long := alice
 	long.DeviceID = string(huge)
 	_, err = f.svc.Login(ctx, "alice", User{}, long)

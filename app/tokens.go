@@ -62,7 +62,6 @@ func (s *Service[U]) mint(sess domain.Session, user U, accessGen, refreshGen str
 	c.ID = domain.NewID()
 	c.Type = domain.Refresh
 	c.Generation = refreshGen
-	c.IP = sess.IP
 	c.RefreshCounter = sess.RefreshCounter
 	c.ExpiresAt = earliest(now.Add(s.cfg.RefreshTTL), sess.ExpiresAt)
 	if pair.RefreshToken, err = s.seal(c, nil); err != nil {

@@ -39,7 +39,8 @@ type Claims struct {
 	// Generation is the user's generation UUID for Type when the token was
 	// issued (gen). The token is valid only while it is still current.
 	Generation string
-	// IP is the client address the token is bound to (ip, access only).
+	// IP is the client address at issue (ip). Only access tokens are
+	// checked against it; refresh tokens are bound to the device alone.
 	IP netip.Addr
 	// DeviceID is the device the token is bound to (dev).
 	DeviceID string

@@ -430,25 +430,31 @@ func (b *Bus) ping() (ok, stop bool) {
 		defer b.wg.Done()
 		res <- b.listener.Ping()
 	}()
-	timeout := time.NewTimer(b.pingTimeout)
+	// A ping that may have waited for the listener's lock while a
+	// connection was being made goes out on that newer connection, and
+	// pq's Ping holds the lock on the wire: the connection a ping hangs
+	// on is the current one. So every pingTimeout it stays unanswered
+	// condemns the current connection. (Judged only against the
+	// connection it started on, the timeout would be ignored, this loop
+	// would ping no more, and a stalled connection would stay healthy.)
+	timeout := time.NewTicker(b.pingTimeout)
 	defer timeout.Stop()
-	select {
-	case err := <-res:
-		return b.pinged(conn, err), false
-	case <-timeout.C:
-		b.pinged(conn, errPingTimeout)
-	case <-b.done:
-		return false, true
-	}
-	select {
-	case err := <-res:
-		return b.pinged(conn, err), false
-	case <-b.done:
-		return false, true
+	for {
+		select {
+		case err := <-res:
+			return b.pinged(conn, err), false
+		case <-timeout.C:
+			b.mu.Lock()
+			conn = b.conn
+			b.mu.Unlock()
+			b.pinged(conn, errPingTimeout)
+		case <-b.done:
+			return false, true
+		}
 	}
 }
 
-// pinged records the outcome of a ping started on connection conn.
+// pinged records the outcome of a ping on connection conn.
 func (b *Bus) pinged(conn uint64, err error) bool {
 	var lost bool
 	b.setState(func() {

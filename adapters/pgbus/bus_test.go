@@ -210,6 +210,10 @@ func TestStalledConnection(t *testing.T) {
 	require.NoError(t, err)
 	bus := newBus(t, withParams(dsn, map[string]string{"host": host, "port": port}),
 		pgbus.WithDB(openDB(t, dsn)), pgbus.WithPingInterval(50*time.Millisecond))
+	// Cleanups run last-registered first: thaw the connection before
+	// Close, which otherwise waits forever for a ping stuck on it when the
+	// test fails while frozen.
+	t.Cleanup(func() { proxy.Freeze(false) })
 	rec := new(porttest.BusRecorder)
 	bus.Subscribe(rec.Record)
 	healthy(t, bus)

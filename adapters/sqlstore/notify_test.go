@@ -86,6 +86,17 @@ func TestPostgresNotify(t *testing.T) {
 		keys, _ := received(l, 300*time.Millisecond)
 		assert.Empty(t, keys)
 	})
+	t.Run("newline in an id is refused", func(t *testing.T) {
+		// The listeners split payloads on "\n": such a key would evict
+		// nothing on the other instances.
+		err := st.UpdateUser(ctx, "a\nb", change(ports.UserChange{NewAccessGeneration: domain.NewGeneration()}))
+		require.ErrorIs(t, err, domain.ErrInvalidArgument)
+		gen, err := st.Generation(ctx, "a\nb", domain.Access)
+		require.NoError(t, err)
+		assert.Empty(t, gen, "rolled back")
+		keys, _ := received(l, 300*time.Millisecond)
+		assert.Empty(t, keys)
+	})
 	t.Run("large change is split", func(t *testing.T) {
 		const n = 600 // ~21 kB of keys
 		var put []domain.Session

@@ -221,8 +221,9 @@ func (s *Store) Prune(ctx context.Context, before, idleBefore time.Time) (int64,
 // the change stays committed and the error wraps domain.ErrUnavailable.
 //
 // Errors: fn's error as is; domain.ErrInvalidArgument for an empty userID,
-// a nil fn, a malformed generation, or a Put session that has no id,
-// belongs to another user or carries a counter above MaxInt64;
+// a nil fn, a malformed generation, a Put session that has no id, belongs
+// to another user or carries a counter above MaxInt64, or (with NOTIFY on)
+// a changed user or session id holding a newline;
 // domain.ErrUnavailable when the database fails. fn must not call the
 // Store: it runs inside a transaction that holds a pooled connection.
 func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
@@ -367,6 +368,13 @@ func (s *Store) apply(ctx context.Context, tx runner, userID string, change port
 	}
 	keys = dedupe(append(keys, revoked...))
 	if s.dialect.notify && s.channel != "" {
+		// Payloads are newline-separated keys: a key holding a newline
+		// would reach the listeners split, and evict nothing there.
+		for _, k := range keys {
+			if strings.ContainsRune(k, '\n') {
+				return nil, fmt.Errorf("%w: sqlstore: a user or session id holding a newline cannot be announced", domain.ErrInvalidArgument)
+			}
+		}
 		for _, payload := range notifyPayloads(keys, maxNotifyPayload) {
 			if _, err := tx.ExecContext(ctx, s.q.notify, s.channel, payload); err != nil {
 				return nil, unavailable(ctx, "notify", err)
