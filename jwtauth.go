@@ -146,9 +146,10 @@ func ProvidePostgresDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error
 // invalidations with NOTIFY in the committing transaction.
 func ProvidePostgresStore(db *sqlx.DB) ports.Store { return sqlstore.NewPostgres(db) }
 
-// ProvidePostgresBus returns the LISTEN side of the invalidation bus.
-func ProvidePostgresBus(cfg Config) (ports.Bus, func(), error) {
-	b, err := pgbus.New(cfg.DatabaseURL)
+// ProvidePostgresBus returns the LISTEN side of the invalidation bus. It
+// shares db for anything it publishes, and logs through slog.Default.
+func ProvidePostgresBus(cfg Config, db *sqlx.DB) (ports.Bus, func(), error) {
+	b, err := pgbus.New(cfg.DatabaseURL, pgbus.WithDB(db.DB))
 	if err != nil {
 		return nil, nil, err
 	}

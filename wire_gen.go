@@ -37,7 +37,7 @@ func NewPostgresBackend(ctx context.Context, cfg Config) (*Backend, func(), erro
 		cleanup()
 		return nil, nil, err
 	}
-	bus, cleanup3, err := ProvidePostgresBus(cfg)
+	bus, cleanup3, err := ProvidePostgresBus(cfg, db)
 	if err != nil {
 		cleanup2()
 		cleanup()

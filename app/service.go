@@ -42,6 +42,8 @@ type Deps[U any] struct {
 
 // Pair is the result of a login or a refresh.
 type Pair struct {
+	// IssuedAt is when the tokens were issued; expires_in counts from it.
+	IssuedAt         time.Time
 	AccessToken      string
 	AccessExpiresAt  time.Time
 	RefreshToken     string // empty after a refresh without rotation

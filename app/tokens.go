@@ -32,7 +32,7 @@ func (s *Service[U]) decode(raw string, user any) (domain.Claims, error) {
 // mint signs (and encrypts) the tokens of a session.
 func (s *Service[U]) mint(sess domain.Session, user U, accessGen, refreshGen string, withRefresh bool) (Pair, error) {
 	now := s.cfg.Now()
-	pair := Pair{SessionID: sess.ID}
+	pair := Pair{SessionID: sess.ID, IssuedAt: now}
 	c := domain.Claims{
 		Issuer:     s.cfg.Issuer,
 		Audience:   s.cfg.Audience,

@@ -204,3 +204,9 @@ func decode(dst []byte, src string) error {
 	}
 	return nil
 }
+
+// String hides the keys, so that a Cipher can be logged.
+func (c *Cipher) String() string { return "jwe.Cipher{keys:[redacted]}" }
+
+// GoString hides the keys from %#v too.
+func (c *Cipher) GoString() string { return c.String() }

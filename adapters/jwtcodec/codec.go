@@ -306,3 +306,9 @@ func (c Config) String() string {
 
 // GoString hides the keys from %#v too.
 func (c Config) GoString() string { return c.String() }
+
+// String hides the keys, so that a Codec can be logged.
+func (c *Codec) String() string { return "jwtcodec.Codec{keys:[redacted]}" }
+
+// GoString hides the keys from %#v too.
+func (c *Codec) GoString() string { return c.String() }

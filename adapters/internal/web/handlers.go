@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
@@ -37,7 +36,7 @@ func (h *Handlers[U]) Login(w http.ResponseWriter, r *http.Request, userID strin
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, NewLoginResponse(pair, h.now()))
+	WriteJSON(w, http.StatusOK, NewLoginResponse(pair, pair.IssuedAt))
 	return nil
 }
 
@@ -54,7 +53,7 @@ func (h *Handlers[U]) Refresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, NewRefreshResponse(pair, h.now()))
+	WriteJSON(w, http.StatusOK, NewRefreshResponse(pair, pair.IssuedAt))
 	return nil
 }
 
@@ -139,6 +138,3 @@ func (h *Handlers[U]) RevokeSession(w http.ResponseWriter, r *http.Request, p ap
 	WriteNoContent(w)
 	return nil
 }
-
-// now is the service clock, so expires_in agrees with the tokens' exp.
-func (h *Handlers[U]) now() time.Time { return h.Service.Now() }
