@@ -41,10 +41,10 @@ func TestConcurrentRotatingRefreshesOnRealStores(t *testing.T) {
 				require.NoError(t, err)
 
 				var (
-					wg             sync.WaitGroup
-					mu             sync.Mutex
-					ok, reused     int
-					refreshed []string
+					wg         sync.WaitGroup
+					mu         sync.Mutex
+					ok, reused int
+					refreshed  []string
 				)
 				for range 50 {
 					wg.Go(func() {
