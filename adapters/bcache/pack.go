@@ -164,10 +164,10 @@ func packID(id string) ([17]byte, bool) {
 		bits += 5
 		for bits >= 8 {
 			bits -= 8
-			out[j] = byte(acc >> bits)
+			out[j] = byte(acc >> bits) // #nosec G115 -- keeps the low 8 bits on purpose
 			j++
 		}
 	}
-	out[j] = byte(acc << (8 - bits)) // the last 2 bits, left-aligned
+	out[j] = byte(acc << (8 - bits)) // #nosec G115 -- the last 2 bits, left-aligned
 	return out, true
 }
