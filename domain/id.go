@@ -12,16 +12,19 @@ func NewGeneration() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
+	return string(AppendUUID(s[:0], b[:]))
+}
+
+// AppendUUID appends the canonical text of the 16-byte UUID b
+// (8-4-4-4-12 lowercase hex digits) to dst.
+func AppendUUID(dst, b []byte) []byte {
+	for i, part := range [...][]byte{b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]} {
+		if i > 0 {
+			dst = append(dst, '-')
+		}
+		dst = hex.AppendEncode(dst, part)
+	}
+	return dst
 }
 
 // NewID returns a random 128-bit identifier for sessions and token ids.

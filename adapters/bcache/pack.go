@@ -121,19 +121,7 @@ func decodeUUID(dst []byte, v []byte) bool {
 }
 
 // encodeUUID returns the canonical text of the 16-byte UUID b.
-func encodeUUID(b []byte) []byte {
-	s := make([]byte, uuidLen)
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:16])
-	return s
-}
+func encodeUUID(b []byte) []byte { return domain.AppendUUID(make([]byte, 0, uuidLen), b) }
 
 // idLen is the length of a domain.NewID: 26 characters of the base32
 // alphabet A-Z, 2-7 (130 bits).
