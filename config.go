@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jwtauth/jwtauth/adapters/jwe"
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
 )
@@ -271,27 +272,16 @@ func (c Config) AppConfig() app.Config {
 	}
 }
 
-// ParseEncryptionKeys parses "kid:base64key,kid2:base64key". Errors name
-// the entry by its position, never by its kid: an entry written the wrong
-// way round ("base64key:kid") would otherwise print the key.
+// ParseEncryptionKeys parses "kid:base64key,kid2:base64key" (see
+// jwe.ParseKeys). Errors never contain key material.
 func ParseEncryptionKeys(s string) ([]EncryptionKey, error) {
-	var keys []EncryptionKey
-	for i, item := range splitList(s) {
-		id, b64, ok := strings.Cut(item, ":")
-		if !ok || id == "" {
-			return nil, errors.New("want kid:base64key,... (a key lacks its kid)")
-		}
-		secret, err := decodeBase64(b64)
-		if err != nil {
-			return nil, fmt.Errorf("key entry %d is not base64", i+1)
-		}
-		if len(secret) != 32 {
-			return nil, fmt.Errorf("key entry %d must be 32 bytes, not %d", i+1, len(secret))
-		}
-		keys = append(keys, EncryptionKey{ID: id, Secret: secret})
+	ring, err := jwe.ParseKeys(s)
+	if err != nil {
+		return nil, err
 	}
-	if len(keys) == 0 {
-		return nil, errors.New("no keys")
+	keys := make([]EncryptionKey, len(ring))
+	for i, k := range ring {
+		keys[i] = EncryptionKey{ID: k.ID, Secret: k.Secret}
 	}
 	return keys, nil
 }

@@ -68,7 +68,9 @@ func ParseKeys(s string) ([]Key, error) {
 		}
 		raw, err := decodeKey(secret)
 		if err != nil {
-			return nil, fmt.Errorf("%w: jwe: key %q: secret is not base64", domain.ErrInvalidArgument, id)
+			// Not the id: an entry written the wrong way round would put
+			// the secret there.
+			return nil, fmt.Errorf("%w: jwe: key entry %d: secret is not base64", domain.ErrInvalidArgument, i+1)
 		}
 		keys = append(keys, Key{ID: id, Secret: raw})
 	}
