@@ -16,7 +16,7 @@ import (
 // Limits on caller-supplied values. Longer input is rejected (ids, tokens)
 // or truncated (device names) before it reaches a store.
 const (
-	MaxTokenLen      = 16 << 10
+	MaxTokenLen      = domain.MaxTokenLen
 	MaxUserIDLen     = 256
 	MaxDeviceIDLen   = 256
 	MaxDeviceNameLen = 256
@@ -85,9 +85,6 @@ func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
 	}
 	return s, nil
 }
-
-// Config returns the effective configuration, defaults applied.
-func (s *Service[U]) Config() Config { return s.cfg }
 
 // Now returns the current time on the service's clock.
 func (s *Service[U]) Now() time.Time { return s.cfg.Now() }

@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// MaxTokenLen is the longest token, in bytes, any layer accepts: longer
+// input is malformed before any decoding work.
+const MaxTokenLen = 16 << 10
+
 // TokenType tells access tokens from refresh tokens. It is the "typ" claim.
 type TokenType string
 

@@ -17,7 +17,7 @@ var _ ports.Cipher = (*Cipher)(nil)
 
 // MaxTokenSize is the largest token Decrypt accepts and Encrypt produces,
 // in bytes.
-const MaxTokenSize = 16 << 10
+const MaxTokenSize = domain.MaxTokenLen
 
 const (
 	ivSize  = 12 // 96-bit GCM nonce

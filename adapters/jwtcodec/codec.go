@@ -20,7 +20,7 @@ import (
 var _ ports.TokenCodec = (*Codec)(nil)
 
 // MaxTokenSize is the largest token Parse accepts, in bytes.
-const MaxTokenSize = 16 << 10
+const MaxTokenSize = domain.MaxTokenLen
 
 // DefaultLeeway is the clock skew tolerated when Config.Leeway is zero.
 const DefaultLeeway = 5 * time.Second
