@@ -6,15 +6,16 @@ import (
 	"time"
 )
 
-// runKeygen prints a fresh signing key (32 bytes, HS256) and a one-key
-// encryption ring in the environment-file format, and nothing else.
+// runKeygen prints a fresh signing key (64 bytes: long enough for HS256,
+// HS384 and HS512) and a one-key encryption ring in the environment-file
+// format, and nothing else.
 func runKeygen(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		fmt.Fprintf(stderr, "jwtauth keygen: unexpected arguments %q\n\n%s", args, usage)
 		return 2
 	}
 	fmt.Fprintf(stdout, "%s=%s\n%s=%s\n",
-		envSigningKey, newSigningKey(32),
+		envSigningKey, newSigningKey(64),
 		envEncryptionKeys, newEncryptionKeys(time.Now()))
 	return 0
 }

@@ -45,14 +45,20 @@ func TestKeygen(t *testing.T) {
 	code, out, errOut := runCmd(t, nil, "", "keygen")
 	require.Equal(t, 0, code)
 	assert.Empty(t, errOut)
-	re := regexp.MustCompile(`^JWTAUTH_SIGNING_KEY=([A-Za-z0-9+/]{43}=)\nJWTAUTH_ENCRYPTION_KEYS=(k\d{8}:[A-Za-z0-9+/]{43}=)\n$`)
+	re := regexp.MustCompile(`^JWTAUTH_SIGNING_KEY=([A-Za-z0-9+/]{86}==)\nJWTAUTH_ENCRYPTION_KEYS=(k\d{8}:[A-Za-z0-9+/]{43}=)\n$`)
 	m := re.FindStringSubmatch(out)
 	require.NotNil(t, m, "output %q", out)
 	cfg, err := jwtauth.LoadConfig(mapLookup(map[string]string{
 		"JWTAUTH_ENV": "production", envSigningKey: m[1], envEncryptionKeys: m[2],
 	}))
 	require.NoError(t, err, "keygen's output is a valid production configuration")
-	assert.Len(t, cfg.SigningKey, 32)
+	assert.Len(t, cfg.SigningKey, 64)
+	for _, alg := range []string{"HS384", "HS512"} {
+		_, err := jwtauth.LoadConfig(mapLookup(map[string]string{
+			"JWTAUTH_ENV": "production", "JWTAUTH_SIGNING_ALG": alg, envSigningKey: m[1], envEncryptionKeys: m[2],
+		}))
+		assert.NoError(t, err, "the key is long enough for %s", alg)
+	}
 
 	_, again, _ := runCmd(t, nil, "", "keygen")
 	assert.NotEqual(t, out, again)
