@@ -123,7 +123,7 @@ func ProvideCache(cfg Config) (ports.Cache, func(), error) {
 	}
 	c, err := bcache.New(bcache.Config{TTL: cfg.CacheTTL, MaxEntries: cfg.CacheMaxEntries})
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: JWTAUTH_CACHE_TTL: %w", ErrConfig, err)
+		return nil, nil, fmt.Errorf("%w: JWTAUTH_CACHE_TTL or CacheMaxEntries: %w", ErrConfig, err)
 	}
 	return c, func() { _ = c.Close() }, nil
 }
