@@ -2,7 +2,6 @@ package echoauth
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -76,16 +75,9 @@ type Auth[U any] struct {
 // an error wrapping domain.ErrInvalidArgument when Service is nil or a
 // trusted proxy prefix is invalid.
 func New[U any](cfg Config[U]) (*Auth[U], error) {
-	if cfg.Service == nil {
-		return nil, fmt.Errorf("%w: echoauth: Config.Service is required", domain.ErrInvalidArgument)
-	}
-	proxies, err := web.NormalizePrefixes(cfg.TrustedProxies)
+	h, err := web.NewHandlers("echoauth", cfg.Service, cfg.TrustedProxies, cfg.DeviceHeader)
 	if err != nil {
-		return nil, fmt.Errorf("echoauth: Config.TrustedProxies: %w", err)
-	}
-	cfg.TrustedProxies = proxies
-	if cfg.DeviceHeader == "" {
-		cfg.DeviceHeader = web.DefaultDeviceHeader
+		return nil, err
 	}
 	if cfg.Skipper == nil {
 		cfg.Skipper = middleware.DefaultSkipper
@@ -93,13 +85,7 @@ func New[U any](cfg Config[U]) (*Auth[U], error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Auth[U]{
-		cfg: cfg,
-		h: web.Handlers[U]{
-			Service:  cfg.Service,
-			Resolver: web.ClientResolver{TrustedProxies: proxies, DeviceHeader: cfg.DeviceHeader},
-		},
-	}, nil
+	return &Auth[U]{cfg: cfg, h: h}, nil
 }
 
 // Middleware returns middleware that authenticates the request's
@@ -114,12 +100,13 @@ func (a *Auth[U]) Middleware() echo.MiddlewareFunc {
 			if a.cfg.Skipper(c) {
 				return next(c)
 			}
-			p, err := a.h.Authenticate(c.Request())
+			r := c.Request()
+			p, err := a.h.Authenticate(r)
 			if err != nil {
 				return a.Error(c, err)
 			}
 			c.Set(principalKey, p)
-			c.SetRequest(c.Request().WithContext(web.NewContext(c.Request().Context(), p)))
+			c.SetRequest(r.WithContext(web.NewContext(r.Context(), p)))
 			if a.cfg.SuccessHandler != nil {
 				a.cfg.SuccessHandler(c)
 			}
@@ -212,6 +199,17 @@ func (a *Auth[U]) Error(c echo.Context, err error) error {
 // quote the body. Unknown fields are ignored.
 func DecodeJSON(c echo.Context, v any) error {
 	return web.DecodeJSON(c.Response(), c.Request(), v)
+}
+
+// WriteJSON writes v as a JSON response with status and the headers every
+// jwtauth response carries (Content-Type application/json, Cache-Control
+// no-store, Pragma no-cache, X-Content-Type-Options nosniff), for the
+// application's own routes beside the adapter's. v must encode with
+// encoding/json; if it does not, a 503 unavailable error body is written
+// instead (never a 500). It returns nil.
+func WriteJSON(c echo.Context, status int, v any) error {
+	web.WriteJSON(c.Response(), status, v)
+	return nil
 }
 
 // public adapts a route of web.Handlers that needs no principal.

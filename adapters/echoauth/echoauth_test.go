@@ -3,7 +3,6 @@ package echoauth_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -22,16 +21,8 @@ import (
 	"github.com/jwtauth/jwtauth/domain"
 )
 
-func newService(t *testing.T) *app.Service[webtest.User] {
-	t.Helper()
-	b := backend(t)
-	svc, err := app.New(app.Config{}, app.Deps[webtest.User]{Store: b.Store, Codec: b.Codec, Cipher: b.Cipher, Cache: b.Cache, Bus: b.Bus})
-	require.NoError(t, err)
-	return svc
-}
-
 func TestNewValidates(t *testing.T) {
-	svc := newService(t)
+	svc := webtest.NewService(t)
 	tests := []struct {
 		name    string
 		cfg     echoauth.Config[webtest.User]
@@ -55,21 +46,6 @@ func TestNewValidates(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, url string, header http.Header) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	require.NoError(t, err)
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res, string(b)
-}
-
 func TestHooks(t *testing.T) {
 	var (
 		mu     sync.Mutex
@@ -77,7 +53,7 @@ func TestHooks(t *testing.T) {
 	)
 	lastErr := func() error { mu.Lock(); defer mu.Unlock(); return gotErr }
 	auth, err := echoauth.New(echoauth.Config[webtest.User]{
-		Service:        newService(t),
+		Service:        webtest.NewService(t),
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		DeviceHeader:   "X-Dev",
 		Skipper:        func(c echo.Context) bool { return c.Path() == "/public" },
@@ -109,20 +85,20 @@ func TestHooks(t *testing.T) {
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 
-	res, _ := get(t, srv.URL+"/private", nil)
+	res, _ := webtest.Get(t, srv.URL+"/private", nil)
 	assert.Equal(t, http.StatusTeapot, res.StatusCode, "ErrorHandler's error goes to Echo")
 	assert.ErrorIs(t, lastErr(), web.ErrNoCredentials)
 
-	res, body := get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer garbage"}})
+	res, body := webtest.Get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer garbage"}})
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 	assert.Equal(t, "custom 401", body)
 	assert.ErrorIs(t, lastErr(), domain.ErrMalformed)
 
-	res, body = get(t, srv.URL+"/public", nil)
+	res, body = webtest.Get(t, srv.URL+"/public", nil)
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.JSONEq(t, `{"ok":false,"user":"","seen":false}`, body)
 
-	res, body = get(t, srv.URL+"/client", http.Header{"X-Forwarded-For": {"203.0.113.9"}, "X-Dev": {"dev-1"}, "User-Agent": {"UA/1"}})
+	res, body = webtest.Get(t, srv.URL+"/client", http.Header{"X-Forwarded-For": {"203.0.113.9"}, "X-Dev": {"dev-1"}, "User-Agent": {"UA/1"}})
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.JSONEq(t, `{"ip":"203.0.113.9","device":"dev-1","name":"UA/1"}`, body)
 
@@ -132,7 +108,7 @@ func TestHooks(t *testing.T) {
 	require.Equal(t, http.StatusOK, loginRes.StatusCode)
 	var lr web.LoginResponse
 	require.NoError(t, json.NewDecoder(loginRes.Body).Decode(&lr))
-	res, body = get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer " + lr.AccessToken}})
+	res, body = webtest.Get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer " + lr.AccessToken}})
 	assert.Equal(t, http.StatusOK, res.StatusCode, body)
 	assert.JSONEq(t, `{"ok":true,"user":"id-alice","seen":true}`, body)
 }
@@ -141,7 +117,7 @@ func TestHooks(t *testing.T) {
 // principal.
 func TestSkippedAuthRoutesStillRefuse(t *testing.T) {
 	auth, err := echoauth.New(echoauth.Config[webtest.User]{
-		Service: newService(t),
+		Service: webtest.NewService(t),
 		Skipper: func(echo.Context) bool { return true },
 	})
 	require.NoError(t, err)
@@ -149,7 +125,7 @@ func TestSkippedAuthRoutesStillRefuse(t *testing.T) {
 	auth.Mount(e.Group("/auth"))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	res, body := get(t, srv.URL+"/auth/sessions", nil)
+	res, body := webtest.Get(t, srv.URL+"/auth/sessions", nil)
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 	assert.True(t, strings.Contains(body, `"invalid_token"`), body)
 }
@@ -166,4 +142,17 @@ func TestPrincipalTypeMismatch(t *testing.T) {
 	p, ok := echoauth.Principal[string](c)
 	assert.True(t, ok)
 	assert.Equal(t, "x", p.UserID)
+}
+
+// WriteJSON writes the adapter's response headers for the application's
+// own routes.
+func TestWriteJSON(t *testing.T) {
+	rec := httptest.NewRecorder()
+	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)
+	require.NoError(t, echoauth.WriteJSON(c, http.StatusCreated, map[string]string{"a": "b"}))
+	assert.Equal(t, http.StatusCreated, rec.Code)
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
+	assert.JSONEq(t, `{"a":"b"}`, rec.Body.String())
 }

@@ -2,7 +2,6 @@ package httpauth
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -65,27 +64,14 @@ type Auth[U any] struct {
 // an error wrapping domain.ErrInvalidArgument when Service is nil or a
 // trusted proxy prefix is invalid.
 func New[U any](cfg Config[U]) (*Auth[U], error) {
-	if cfg.Service == nil {
-		return nil, fmt.Errorf("%w: httpauth: Config.Service is required", domain.ErrInvalidArgument)
-	}
-	proxies, err := web.NormalizePrefixes(cfg.TrustedProxies)
+	h, err := web.NewHandlers("httpauth", cfg.Service, cfg.TrustedProxies, cfg.DeviceHeader)
 	if err != nil {
-		return nil, fmt.Errorf("httpauth: Config.TrustedProxies: %w", err)
-	}
-	cfg.TrustedProxies = proxies
-	if cfg.DeviceHeader == "" {
-		cfg.DeviceHeader = web.DefaultDeviceHeader
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	a := &Auth[U]{
-		cfg: cfg,
-		h: web.Handlers[U]{
-			Service:  cfg.Service,
-			Resolver: web.ClientResolver{TrustedProxies: proxies, DeviceHeader: cfg.DeviceHeader},
-		},
-	}
+	a := &Auth[U]{cfg: cfg, h: h}
 	a.mux = a.routes()
 	return a, nil
 }

@@ -3,7 +3,6 @@ package httpauth_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -21,16 +20,8 @@ import (
 	"github.com/jwtauth/jwtauth/domain"
 )
 
-func newService(t *testing.T) *app.Service[webtest.User] {
-	t.Helper()
-	b := backend(t)
-	svc, err := app.New(app.Config{}, app.Deps[webtest.User]{Store: b.Store, Codec: b.Codec, Cipher: b.Cipher, Cache: b.Cache, Bus: b.Bus})
-	require.NoError(t, err)
-	return svc
-}
-
 func TestNewValidates(t *testing.T) {
-	svc := newService(t)
+	svc := webtest.NewService(t)
 	tests := []struct {
 		name    string
 		cfg     httpauth.Config[webtest.User]
@@ -54,28 +45,13 @@ func TestNewValidates(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, url string, header http.Header) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	require.NoError(t, err)
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res, string(b)
-}
-
 func TestHooks(t *testing.T) {
 	var (
 		mu     sync.Mutex
 		gotErr error
 	)
 	auth, err := httpauth.New(httpauth.Config[webtest.User]{
-		Service:        newService(t),
+		Service:        webtest.NewService(t),
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		DeviceHeader:   "X-Dev",
 		Skipper:        func(r *http.Request) bool { return r.URL.Path == "/public" },
@@ -105,19 +81,19 @@ func TestHooks(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	res, _ := get(t, srv.URL+"/private", nil)
+	res, _ := webtest.Get(t, srv.URL+"/private", nil)
 	assert.Equal(t, http.StatusTeapot, res.StatusCode)
 	assert.ErrorIs(t, lastErr(), web.ErrNoCredentials)
 
-	res, _ = get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer garbage"}})
+	res, _ = webtest.Get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer garbage"}})
 	assert.Equal(t, http.StatusTeapot, res.StatusCode)
 	assert.True(t, errors.Is(lastErr(), domain.ErrMalformed))
 
-	res, body := get(t, srv.URL+"/public", nil)
+	res, body := webtest.Get(t, srv.URL+"/public", nil)
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.JSONEq(t, `{"ok":false,"user":""}`, body)
 
-	res, body = get(t, srv.URL+"/client", http.Header{"X-Forwarded-For": {"203.0.113.9"}, "X-Dev": {"dev-1"}, "User-Agent": {"UA/1"}})
+	res, body = webtest.Get(t, srv.URL+"/client", http.Header{"X-Forwarded-For": {"203.0.113.9"}, "X-Dev": {"dev-1"}, "User-Agent": {"UA/1"}})
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.JSONEq(t, `{"ip":"203.0.113.9","device":"dev-1","name":"UA/1"}`, body)
 
@@ -127,7 +103,7 @@ func TestHooks(t *testing.T) {
 	require.Equal(t, http.StatusOK, loginRes.StatusCode)
 	var lr web.LoginResponse
 	require.NoError(t, json.NewDecoder(loginRes.Body).Decode(&lr))
-	res, body = get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer " + lr.AccessToken}})
+	res, body = webtest.Get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer " + lr.AccessToken}})
 	assert.Equal(t, http.StatusOK, res.StatusCode, body)
 	assert.JSONEq(t, `{"ok":true,"user":"id-alice"}`, body)
 }
@@ -136,13 +112,13 @@ func TestHooks(t *testing.T) {
 // principal.
 func TestSkippedAuthRoutesStillRefuse(t *testing.T) {
 	auth, err := httpauth.New(httpauth.Config[webtest.User]{
-		Service: newService(t),
+		Service: webtest.NewService(t),
 		Skipper: func(*http.Request) bool { return true },
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(auth.Handler())
 	t.Cleanup(srv.Close)
-	res, body := get(t, srv.URL+"/sessions", nil)
+	res, body := webtest.Get(t, srv.URL+"/sessions", nil)
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 	assert.True(t, strings.Contains(body, `"invalid_token"`), body)
 }
@@ -150,18 +126,18 @@ func TestSkippedAuthRoutesStillRefuse(t *testing.T) {
 // The handler mounts under a prefix in a plain ServeMux; unknown routes
 // get the mux's 404 and 405, never a 500.
 func TestHandlerMounting(t *testing.T) {
-	auth, err := httpauth.New(httpauth.Config[webtest.User]{Service: newService(t)})
+	auth, err := httpauth.New(httpauth.Config[webtest.User]{Service: webtest.NewService(t)})
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/auth/", http.StripPrefix("/api/v1/auth", auth.Handler()))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	res, _ := get(t, srv.URL+"/api/v1/auth/sessions", nil)
+	res, _ := webtest.Get(t, srv.URL+"/api/v1/auth/sessions", nil)
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
-	res, _ = get(t, srv.URL+"/api/v1/auth/nope", nil)
+	res, _ = webtest.Get(t, srv.URL+"/api/v1/auth/nope", nil)
 	assert.Equal(t, http.StatusNotFound, res.StatusCode)
-	res, _ = get(t, srv.URL+"/api/v1/auth/refresh", nil)
+	res, _ = webtest.Get(t, srv.URL+"/api/v1/auth/refresh", nil)
 	assert.Equal(t, http.StatusMethodNotAllowed, res.StatusCode)
 }
 

@@ -1,7 +1,6 @@
 package httpauth_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -10,25 +9,10 @@ import (
 
 	"github.com/jwtauth/jwtauth/adapters/httpauth"
 	"github.com/jwtauth/jwtauth/adapters/internal/web/webtest"
-	"github.com/jwtauth/jwtauth/adapters/jwe"
-	"github.com/jwtauth/jwtauth/adapters/jwtcodec"
-	"github.com/jwtauth/jwtauth/adapters/memory"
 )
 
 func TestContract(t *testing.T) {
-	webtest.Run(t, backend, driver)
-}
-
-// backend is the memory store, cache and bus with the real codec and
-// cipher.
-func backend(t testing.TB) webtest.Backend {
-	key := bytes.Repeat([]byte{0x42}, 32)
-	codec, err := jwtcodec.New(jwtcodec.Config{Method: "HS256", Key: key})
-	require.NoError(t, err)
-	cipher, err := jwe.New(jwe.Key{ID: "k1", Secret: key})
-	require.NoError(t, err)
-	bus := &memory.Bus{}
-	return webtest.Backend{Store: memory.NewStore(bus), Codec: codec, Cipher: cipher, Cache: &memory.Cache{}, Bus: bus}
+	webtest.Run(t, webtest.MemoryBackend, driver)
 }
 
 // driver embeds httpauth in a standard library ServeMux the way the

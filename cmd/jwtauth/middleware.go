@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/jwtauth/jwtauth/adapters/echoauth"
 )
 
 // maxBodyBytes bounds every request body (the adapters' JSON decoder has
@@ -32,30 +33,14 @@ type errorBody struct {
 	Description string `json:"error_description"`
 }
 
-// writeJSON writes v with the headers every jwtauth response carries (the
-// adapters write the same ones): JSON content type, no-store caching,
-// nosniff.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusServiceUnavailable
-		body = []byte(`{"error":"unavailable","error_description":"the service is temporarily unavailable, retry later"}`)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
-}
-
-// writeError writes the JSON error {"error","error_description"}.
-func writeError(w http.ResponseWriter, status int, code, description string) {
+// writeError writes the JSON error {"error","error_description"} through
+// echoauth.WriteJSON, so it carries the adapter's response headers, with
+// Retry-After on a 503 as the adapter's own errors have.
+func writeError(c echo.Context, status int, code, description string) {
 	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
+		c.Response().Header().Set("Retry-After", "1")
 	}
-	writeJSON(w, status, errorBody{Error: code, Description: description})
+	_ = echoauth.WriteJSON(c, status, errorBody{Error: code, Description: description})
 }
 
 // httpErrorHandler answers the errors that reach Echo: its own (unknown
@@ -67,20 +52,19 @@ func httpErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		w := c.Response()
 		he, ok := errors.AsType[*echo.HTTPError](err)
 		switch {
 		case ok && he.Code == http.StatusNotFound:
-			writeError(w, http.StatusNotFound, codeNotFound, "no such resource")
+			writeError(c, http.StatusNotFound, codeNotFound, "no such resource")
 		case ok && he.Code == http.StatusMethodNotAllowed:
-			writeError(w, http.StatusMethodNotAllowed, codeInvalidRequest, "method not allowed on this resource")
+			writeError(c, http.StatusMethodNotAllowed, codeInvalidRequest, "method not allowed on this resource")
 		case ok && he.Code == http.StatusRequestEntityTooLarge:
-			writeError(w, http.StatusRequestEntityTooLarge, codeInvalidRequest, "the request body is too large")
+			writeError(c, http.StatusRequestEntityTooLarge, codeInvalidRequest, "the request body is too large")
 		case ok && he.Code >= 400 && he.Code < 500:
-			writeError(w, he.Code, codeInvalidRequest, "the request is malformed or misses a parameter")
+			writeError(c, he.Code, codeInvalidRequest, "the request is malformed or misses a parameter")
 		default:
 			log.Error("unexpected error", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-			writeError(w, http.StatusServiceUnavailable, codeUnavailable, "the service is temporarily unavailable, retry later")
+			writeError(c, http.StatusServiceUnavailable, codeUnavailable, "the service is temporarily unavailable, retry later")
 		}
 	}
 }
@@ -135,7 +119,7 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 				log.Error("panic in handler", "method", c.Request().Method, "path", c.Request().URL.Path,
 					"panic", fmt.Sprint(v), "stack", string(stack))
 				if !c.Response().Committed {
-					writeError(c.Response(), http.StatusServiceUnavailable, codeUnavailable,
+					writeError(c, http.StatusServiceUnavailable, codeUnavailable,
 						"the service is temporarily unavailable, retry later")
 				}
 				err = nil
@@ -153,7 +137,7 @@ func bodyLimit(limit int64) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.ContentLength > limit {
-				writeError(c.Response(), http.StatusRequestEntityTooLarge, codeInvalidRequest, "the request body is too large")
+				writeError(c, http.StatusRequestEntityTooLarge, codeInvalidRequest, "the request body is too large")
 				return nil
 			}
 			if r.Body != nil && r.Body != http.NoBody {
@@ -165,8 +149,8 @@ func bodyLimit(limit int64) echo.MiddlewareFunc {
 }
 
 // tooManyRequests answers a throttled login.
-func tooManyRequests(w http.ResponseWriter, wait time.Duration) {
+func tooManyRequests(c echo.Context, wait time.Duration) {
 	secs := int64((wait + time.Second - 1) / time.Second)
-	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
-	writeError(w, http.StatusTooManyRequests, codeTooManyRequests, "too many failed login attempts, retry later")
+	c.Response().Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	writeError(c, http.StatusTooManyRequests, codeTooManyRequests, "too many failed login attempts, retry later")
 }

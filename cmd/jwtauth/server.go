@@ -130,14 +130,14 @@ func (s *server) login(c echo.Context) error {
 	ipWait, userWait := s.throttle.wait(req.Username, ip)
 	if ipWait > 0 {
 		// This address failed too often: nothing from it is checked.
-		tooManyRequests(c.Response(), ipWait)
+		tooManyRequests(c, ipWait)
 		return nil
 	}
 	user, ok := s.users.check(req.Username, req.Password)
 	if !ok {
 		s.throttle.fail(req.Username, ip)
 		if userWait > 0 {
-			tooManyRequests(c.Response(), userWait)
+			tooManyRequests(c, userWait)
 			return nil
 		}
 		return s.auth.Error(c, domain.ErrInvalidCredentials)
@@ -153,8 +153,7 @@ func (s *server) me(c echo.Context) error {
 	if !ok {
 		return s.auth.Error(c, errors.New("me: no principal behind the middleware"))
 	}
-	writeJSON(c.Response(), http.StatusOK, DemoUser{ID: p.UserID, Username: p.User.Username})
-	return nil
+	return echoauth.WriteJSON(c, http.StatusOK, DemoUser{ID: p.UserID, Username: p.User.Username})
 }
 
 // healthz serves GET /healthz: 200 {"status":"ok"} when the store
@@ -165,8 +164,7 @@ func (s *server) healthz(c echo.Context) error {
 	if err := s.backend.Ping(ctx); err != nil {
 		return s.auth.Error(c, fmt.Errorf("%w: health check: %w", domain.ErrUnavailable, err))
 	}
-	writeJSON(c.Response(), http.StatusOK, map[string]string{"status": "ok"})
-	return nil
+	return echoauth.WriteJSON(c, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // Serve answers requests on ln until ctx ends, then shuts down gracefully

@@ -52,12 +52,18 @@ func TestImportRules(t *testing.T) {
 			if isStd(imp) {
 				continue
 			}
+			if strings.HasPrefix(imp, module+"/") && strings.HasSuffix(imp, "test") && !strings.HasSuffix(p.ImportPath, "test") {
+				t.Errorf("%s imports the test-support package %s outside tests", p.ImportPath, imp)
+			}
 			if allow, ok := allowed[p.ImportPath]; ok {
 				assert.Contains(t, allow, imp, "%s must not import %s", p.ImportPath, imp)
 				continue
 			}
 			if adapter, ok := adapterOf(p.ImportPath); ok {
-				if other, ok := adapterOf(imp); ok && other != adapter && other != "internal" {
+				// Test-support packages (porttest, webtest) are imported by
+				// tests only and may assemble real adapters.
+				testSupport := strings.HasSuffix(p.ImportPath, "test")
+				if other, ok := adapterOf(imp); ok && other != adapter && other != "internal" && !testSupport {
 					t.Errorf("adapter %s imports adapter %s", p.ImportPath, imp)
 				}
 				assert.NotEqual(t, module, imp, "%s must not import the root assembly", p.ImportPath)

@@ -121,6 +121,7 @@ func TestResolveDevice(t *testing.T) {
 			assert.Equal(t, tt.wantName, got.DeviceName)
 			assert.LessOrEqual(t, len(got.DeviceName), MaxDeviceNameLen)
 			assert.True(t, utf8.ValidString(got.DeviceName))
+			assert.Equal(t, domain.ClientInfo{IP: got.IP, DeviceID: got.DeviceID}, r.binding(req), "binding is Resolve without the name")
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
@@ -19,14 +20,33 @@ type Handlers[U any] struct {
 	Resolver ClientResolver
 }
 
+// NewHandlers validates the settings both adapters' Configs share and
+// returns their Handlers: svc is required, proxies are normalised by
+// NormalizePrefixes, an empty deviceHeader is DefaultDeviceHeader. Errors
+// wrap domain.ErrInvalidArgument and are prefixed with pkg.
+func NewHandlers[U any](pkg string, svc *app.Service[U], proxies []netip.Prefix, deviceHeader string) (Handlers[U], error) {
+	if svc == nil {
+		return Handlers[U]{}, fmt.Errorf("%w: %s: Config.Service is required", domain.ErrInvalidArgument, pkg)
+	}
+	proxies, err := NormalizePrefixes(proxies)
+	if err != nil {
+		return Handlers[U]{}, fmt.Errorf("%s: Config.TrustedProxies: %w", pkg, err)
+	}
+	if deviceHeader == "" {
+		deviceHeader = DefaultDeviceHeader
+	}
+	return Handlers[U]{Service: svc, Resolver: ClientResolver{TrustedProxies: proxies, DeviceHeader: deviceHeader}}, nil
+}
+
 // Authenticate authenticates the request's bearer access token for the
-// request's client.
+// request's client (its IP and device id; the device name, which only
+// sessions record, is not derived on this per-request path).
 func (h *Handlers[U]) Authenticate(r *http.Request) (app.Principal[U], error) {
 	raw, err := BearerToken(r)
 	if err != nil {
 		return app.Principal[U]{}, err
 	}
-	return h.Service.Authenticate(r.Context(), raw, h.Resolver.Resolve(r))
+	return h.Service.Authenticate(r.Context(), raw, h.Resolver.binding(r))
 }
 
 // Login issues a token pair for userID (whose credentials the application
@@ -87,7 +107,8 @@ func (h *Handlers[U]) Verify(w http.ResponseWriter, r *http.Request) error {
 // Logout serves POST /logout: it ends the principal's session. A session
 // that ended meanwhile is already logged out: 204 too.
 func (h *Handlers[U]) Logout(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
-	err := h.Service.Logout(r.Context(), p.SessionID)
+	// The principal names the user: no lookup of the session's owner.
+	err := h.Service.RevokeSession(r.Context(), p.UserID, p.SessionID)
 	if err != nil && !errors.Is(err, domain.ErrSessionNotFound) {
 		return err
 	}

@@ -29,9 +29,8 @@ type User struct {
 	Name string `json:"name"`
 }
 
-// Backend is the outside world of the Service under test. The adapter's
-// test builds it (from memory and the real codec and cipher), so that this
-// package imports no adapter.
+// Backend is the outside world of the Service under test (see
+// MemoryBackend).
 type Backend struct {
 	Store  ports.Store
 	Codec  ports.TokenCodec
