@@ -26,7 +26,8 @@ type UserChange struct {
 	// the current generation: every token of that type is revoked.
 	NewAccessGeneration  string
 	NewRefreshGeneration string
-	// Put inserts sessions, or replaces them by id.
+	// Put inserts sessions, or replaces them by id; a revoked session
+	// stays revoked.
 	Put []domain.Session
 	// Revoke marks these sessions (of this user) revoked at RevokedAt.
 	Revoke    []string

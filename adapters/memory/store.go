@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -92,24 +93,15 @@ func (s *Store) activeLocked(userID string) []domain.Session {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
-		return compareStrings(a.ID, b.ID)
+		return cmp.Compare(a.ID, b.ID)
 	})
 	return out
 }
 
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // UpdateUser implements ports.Store. A Put may not move a session to
-// another user nor un-revoke it (domain.ErrInvalidArgument); a Revoke
-// without RevokedAt is revoked at time.Now.
+// another user (domain.ErrInvalidArgument), and a revoked session it
+// replaces stays revoked, so that a Put built from a stale read cannot
+// revive it; a Revoke without RevokedAt is revoked at time.Now.
 func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
 	if err := ctx.Err(); err != nil {
 		return unavailable(err)
@@ -154,9 +146,9 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 
 	s.mu.Lock()
 	for _, sess := range change.Put {
-		if old, ok := s.sessions[sess.ID]; ok && (old.UserID != userID || !old.RevokedAt.IsZero()) {
+		if old, ok := s.sessions[sess.ID]; ok && old.UserID != userID {
 			s.mu.Unlock()
-			return fmt.Errorf("%w: session %q belongs to another user or is revoked", domain.ErrInvalidArgument, sess.ID)
+			return fmt.Errorf("%w: session %q belongs to another user", domain.ErrInvalidArgument, sess.ID)
 		}
 	}
 	keys := make([]string, 0, 2+len(change.Put)+len(change.Revoke))
@@ -171,6 +163,9 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 	}
 	for _, sess := range change.Put {
 		sess.UserID = userID
+		if old, ok := s.sessions[sess.ID]; ok && !old.RevokedAt.IsZero() {
+			sess.RevokedAt = old.RevokedAt
+		}
 		s.sessions[sess.ID] = sess
 		s.index(sess)
 		keys = append(keys, ports.SessionKey(sess.ID))

@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lib/pq"
 
+	"github.com/jwtauth/jwtauth/adapters/internal/notify"
 	"github.com/jwtauth/jwtauth/domain"
 	"github.com/jwtauth/jwtauth/ports"
 )
@@ -26,7 +25,7 @@ var (
 // MaxPayload is the largest NOTIFY payload Publish sends; PostgreSQL
 // refuses 8000 bytes or more. Longer lists of keys go out as several
 // notifications.
-const MaxPayload = 7900
+const MaxPayload = notify.MaxPayload
 
 // ErrClosed is returned (wrapped in domain.ErrUnavailable) by Publish and
 // WaitHealthy once the Bus is closed.
@@ -186,9 +185,9 @@ func (b *Bus) Publish(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	payloads, err := payloads(keys)
+	payloads, err := notify.Payloads(keys)
 	if err != nil {
-		return err
+		return fmt.Errorf("pgbus: %w", err)
 	}
 	if b.isClosed.Load() {
 		return fmt.Errorf("%w: %w", domain.ErrUnavailable, ErrClosed)
@@ -216,30 +215,6 @@ func (b *Bus) publishTx(ctx context.Context, payloads []string) error {
 		}
 	}
 	return tx.Commit()
-}
-
-// payloads validates keys and joins them with "\n" into payloads of at
-// most MaxPayload bytes.
-func payloads(keys []string) ([]string, error) {
-	var (
-		out []string
-		cur strings.Builder
-	)
-	for _, k := range keys {
-		if k == "" || len(k) > MaxPayload || !utf8.ValidString(k) || strings.ContainsAny(k, "\n\x00") {
-			return nil, fmt.Errorf("%w: pgbus: key %.40q: must be 1 to %d bytes of UTF-8 without newline or NUL",
-				domain.ErrInvalidArgument, k, MaxPayload)
-		}
-		if cur.Len() > 0 && cur.Len()+1+len(k) > MaxPayload {
-			out = append(out, cur.String())
-			cur.Reset()
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte('\n')
-		}
-		cur.WriteString(k)
-	}
-	return append(out, cur.String()), nil
 }
 
 // Close stops listening, waits for the Bus's goroutines to end and closes
@@ -346,7 +321,7 @@ func (b *Bus) handle(n *pq.Notification) {
 		b.deliver(nil)
 		b.setState(func() { b.pending = max(b.pending-1, 0) })
 	case n.Channel == b.channel && n.Extra != "":
-		b.deliver(strings.Split(n.Extra, "\n"))
+		b.deliver(notify.Split(n.Extra))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -203,7 +204,11 @@ func TestStalledConnection(t *testing.T) {
 	u, err := url.Parse(dsn)
 	require.NoError(t, err)
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		t.Skip("needs a URL DSN to insert a proxy")
+		// Like pgtest: CI must not pass by skipping.
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs a URL DSN (" + pgtest.EnvURL + ") to insert a proxy")
+		}
+		t.Skip("needs a URL DSN (" + pgtest.EnvURL + ") to insert a proxy")
 	}
 	proxy := newProxy(t, u.Host)
 	host, port, err := net.SplitHostPort(proxy.Addr())

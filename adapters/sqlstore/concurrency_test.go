@@ -55,42 +55,42 @@ func login(ctx context.Context, st ports.Store, userID, deviceID string, policy 
 	return sess, err
 }
 
-func TestConcurrentLoginsRespectDeviceLimit(t *testing.T) {
-	const logins = 100
-	tests := []struct {
-		name    string
-		devices int // distinct devices the logins come from
-	}{
-		{"every login a new device", logins},
-		{"devices log in again", 10},
+// loginConcurrently runs logins logins of alice at once, login i from
+// device deviceOf(i), and checks that exactly the limit of 3 remains, one
+// per device.
+func loginConcurrently(t *testing.T, st ports.Store, logins int, deviceOf func(i int) string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, logins)
+	for i := range logins {
+		wg.Go(func() {
+			_, err := login(t.Context(), st, "alice", deviceOf(i), limit3)
+			errs <- err
+		})
 	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	live, err := st.Sessions(t.Context(), "alice")
+	require.NoError(t, err)
+	require.Len(t, live, 3, "exactly the limit remains")
+	devices := map[string]bool{}
+	for _, s := range live {
+		assert.False(t, devices[s.DeviceID], "one session per device")
+		devices[s.DeviceID] = true
+	}
+}
+
+// TestConcurrentReloginsRespectDeviceLimit: 100 logins from 10 devices,
+// so that domain.DevicePolicy replaces a device's session as well as
+// evicting the oldest. (Logins from new devices only are the StoreSuite's
+// "Concurrent/device limit" case.)
+func TestConcurrentReloginsRespectDeviceLimit(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				st := b.newStore(b.open(t))
-				var wg sync.WaitGroup
-				errs := make(chan error, logins)
-				for i := range logins {
-					wg.Go(func() {
-						_, err := login(t.Context(), st, "alice", fmt.Sprintf("device-%d", i%tt.devices), limit3)
-						errs <- err
-					})
-				}
-				wg.Wait()
-				close(errs)
-				for err := range errs {
-					require.NoError(t, err)
-				}
-				live, err := st.Sessions(t.Context(), "alice")
-				require.NoError(t, err)
-				require.Len(t, live, 3, "exactly the limit remains")
-				devices := map[string]bool{}
-				for _, s := range live {
-					assert.False(t, devices[s.DeviceID], "one session per device")
-					devices[s.DeviceID] = true
-				}
-			})
-		}
+		st := b.newStore(b.open(t))
+		loginConcurrently(t, st, 100, func(i int) string { return fmt.Sprintf("device-%d", i%10) })
 	})
 }
 
@@ -178,21 +178,5 @@ func TestSQLiteDeferredTransactions(t *testing.T) {
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, sqlstore.Migrate(t.Context(), db))
 	st := sqlstore.NewSQLite(db)
-
-	var wg sync.WaitGroup
-	errs := make(chan error, 50)
-	for i := range 50 {
-		wg.Go(func() {
-			_, err := login(t.Context(), st, "alice", fmt.Sprintf("device-%d", i), limit3)
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	live, err := st.Sessions(t.Context(), "alice")
-	require.NoError(t, err)
-	assert.Len(t, live, 3)
+	loginConcurrently(t, st, 50, func(i int) string { return fmt.Sprintf("device-%d", i) })
 }

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -10,32 +9,6 @@ import (
 
 	"github.com/jwtauth/jwtauth/domain"
 )
-
-func TestNotifyPayloads(t *testing.T) {
-	tests := []struct {
-		name  string
-		keys  []string
-		limit int
-		want  []string
-	}{
-		{"none", nil, 10, nil},
-		{"one", []string{"a"}, 10, []string{"a"}},
-		{"fits exactly", []string{"abcd", "efgh"}, 9, []string{"abcd\nefgh"}},
-		{"split", []string{"abcd", "efgh", "ij"}, 8, []string{"abcd", "efgh\nij"}},
-		{"oversized key alone", []string{"a", "0123456789", "b"}, 5, []string{"a", "0123456789", "b"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := notifyPayloads(tt.keys, tt.limit)
-			assert.Equal(t, tt.want, got)
-			var back []string
-			for _, p := range got {
-				back = append(back, strings.Split(p, "\n")...)
-			}
-			assert.Equal(t, tt.keys, back, "keys survive the round trip in order")
-		})
-	}
-}
 
 func TestIsUUID(t *testing.T) {
 	assert.True(t, isUUID(domain.NewGeneration()))

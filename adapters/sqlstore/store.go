@@ -10,6 +10,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/jwtauth/jwtauth/adapters/internal/notify"
 	"github.com/jwtauth/jwtauth/domain"
 	"github.com/jwtauth/jwtauth/ports"
 )
@@ -223,7 +224,8 @@ func (s *Store) Prune(ctx context.Context, before, idleBefore time.Time) (int64,
 // Errors: fn's error as is; domain.ErrInvalidArgument for an empty userID,
 // a nil fn, a malformed generation, a Put session that has no id, belongs
 // to another user or carries a counter above MaxInt64, or (with NOTIFY on)
-// a changed user or session id holding a newline;
+// a changed user or session id that cannot travel in a NOTIFY payload
+// (holding a newline or NUL, say);
 // domain.ErrUnavailable when the database fails. fn must not call the
 // Store: it runs inside a transaction that holds a pooled connection.
 func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
@@ -368,14 +370,13 @@ func (s *Store) apply(ctx context.Context, tx runner, userID string, change port
 	}
 	keys = dedupe(append(keys, revoked...))
 	if s.dialect.notify && s.channel != "" {
-		// Payloads are newline-separated keys: a key holding a newline
-		// would reach the listeners split, and evict nothing there.
-		for _, k := range keys {
-			if strings.ContainsRune(k, '\n') {
-				return nil, fmt.Errorf("%w: sqlstore: a user or session id holding a newline cannot be announced", domain.ErrInvalidArgument)
-			}
+		// A key the listeners could not get back whole (a user or session
+		// id holding a newline, say) would evict nothing there.
+		payloads, err := notify.Payloads(keys)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: cannot announce the change: %w", err)
 		}
-		for _, payload := range notifyPayloads(keys, maxNotifyPayload) {
+		for _, payload := range payloads {
 			if _, err := tx.ExecContext(ctx, s.q.notify, s.channel, payload); err != nil {
 				return nil, unavailable(ctx, "notify", err)
 			}

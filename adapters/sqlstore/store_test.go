@@ -129,24 +129,6 @@ func TestUpdateUserRefuses(t *testing.T) {
 	})
 }
 
-func TestPutNeverRevivesARevokedSession(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b backend) {
-		st := b.newStore(b.open(t))
-		ctx := t.Context()
-		s := session("alice", "phone")
-		require.NoError(t, st.UpdateUser(ctx, "alice", change(ports.UserChange{Put: []domain.Session{s}})))
-		require.NoError(t, st.UpdateUser(ctx, "alice", change(ports.UserChange{Revoke: []string{s.ID}, RevokedAt: now})))
-
-		stale := s // read before the revocation, written after it
-		stale.RefreshCounter = 9
-		require.NoError(t, st.UpdateUser(ctx, "alice", change(ports.UserChange{Put: []domain.Session{stale}})))
-		got, err := st.Session(ctx, s.ID)
-		require.NoError(t, err)
-		assert.True(t, got.RevokedAt.Equal(now.Truncate(time.Microsecond)), "still revoked")
-		assert.Equal(t, uint64(9), got.RefreshCounter, "other fields replaced")
-	})
-}
-
 func TestTimesComeBackUTC(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		st := b.newStore(b.open(t))

@@ -67,9 +67,14 @@ func BusSuite(t *testing.T, newPair func(t *testing.T) (ports.Publisher, []ports
 	}
 
 	t.Run("Healthy", func(t *testing.T) {
-		_, buses, _ := ready(t, 0)
-		for _, b := range buses {
-			assert.True(t, b.Healthy(), "a ready bus stays healthy")
+		// ready waited for Healthy; it must still hold once traffic went
+		// through, not only at the instant it was first seen.
+		pub, buses, recs := ready(t, 1)
+		require.NoError(t, pub.Publish(context.Background(), "ping"))
+		eventually(t, recs, []string{"ping"})
+		for i, b := range buses {
+			assert.True(t, b.Healthy(), "bus %d stays healthy", i)
+			assert.Zero(t, recs[i][0].Flushes(), "bus %d: no flush while healthy", i)
 		}
 	})
 

@@ -41,6 +41,7 @@ func StoreSuite(t *testing.T, newStore NewStore) {
 		{"UpdateUser/fn error writes nothing", s.fnErrorWritesNothing},
 		{"Put/round trips every field", s.putRoundTrip},
 		{"Put/replaces by id", s.putReplaces},
+		{"Put/never revives a revoked session", s.putKeepsRevoked},
 		{"Revoke/marks revoked", s.revokeMarksRevoked},
 		{"Revoke/leaves other users' sessions alone", s.revokeOtherUser},
 		{"Session/unknown id is not found", s.sessionNotFound},
@@ -380,6 +381,26 @@ func (s storeSuite) putReplaces(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, live, 1, "replaced, not added")
 	assertSession(t, next, live[0])
+}
+
+// putKeepsRevoked: a Put built from a read made before a revocation, and
+// written after it, replaces the other fields but leaves it revoked.
+func (s storeSuite) putKeepsRevoked(t *testing.T) {
+	st := s.newStore(t, nil)
+	sess := newSession("alice", "phone", base)
+	put(t, st, "alice", sess)
+	at := base.Add(time.Hour)
+	apply(t, st, "alice", ports.UserChange{Revoke: []string{sess.ID}, RevokedAt: at})
+
+	stale := sess
+	stale.RefreshCounter = 9
+	put(t, st, "alice", stale)
+	got, err := st.Session(t.Context(), sess.ID)
+	require.NoError(t, err)
+	want := stale
+	want.RevokedAt = at
+	assertSession(t, want, got) // still revoked, other fields replaced
+	assert.Empty(t, liveIDs(t, st, "alice"))
 }
 
 func (s storeSuite) revokeMarksRevoked(t *testing.T) {

@@ -93,6 +93,9 @@ func (s *refStore) UpdateUser(ctx context.Context, userID string, fn func(ports.
 	}
 	s.gens[userID] = gens
 	for _, sess := range change.Put {
+		if old, ok := s.sessions[sess.ID]; ok && !old.RevokedAt.IsZero() {
+			sess.RevokedAt = old.RevokedAt // a revoked session stays revoked
+		}
 		s.sessions[sess.ID] = sess
 	}
 	at := change.RevokedAt
