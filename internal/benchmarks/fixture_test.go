@@ -128,9 +128,16 @@ func newService(tb testing.TB, b backend) *app.Service[User] {
 // newCrypto returns an HS256 codec and a one-key cipher with random keys.
 func newCrypto(tb testing.TB) (*jwtcodec.Codec, *jwe.Cipher) {
 	tb.Helper()
-	codec, err := jwtcodec.New(jwtcodec.Config{Method: "HS256", Key: randomKey(tb)})
+	return newCryptoWith(tb, randomKey(tb), randomKey(tb))
+}
+
+// newCryptoWith returns an HS256 codec signing with signKey and a one-key
+// cipher encrypting with encKey.
+func newCryptoWith(tb testing.TB, signKey, encKey []byte) (*jwtcodec.Codec, *jwe.Cipher) {
+	tb.Helper()
+	codec, err := jwtcodec.New(jwtcodec.Config{Method: "HS256", Key: signKey})
 	require.NoError(tb, err)
-	cipher, err := jwe.New(jwe.Key{ID: "k1", Secret: randomKey(tb)})
+	cipher, err := jwe.New(jwe.Key{ID: "k1", Secret: encKey})
 	require.NoError(tb, err)
 	return codec, cipher
 }

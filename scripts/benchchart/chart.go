@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
-	"image"
 	"image/color"
-	"image/draw"
-	"image/png"
 	"io"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // bar is one bar of a panel: a benchmark's median in the panel's unit.
@@ -37,6 +40,13 @@ var panels = []panel{
 		},
 	},
 	{
+		title: "Authenticate vs the floor (BenchmarkFloor, same run)", unit: "ns/op", format: duration,
+		bars: []bar{
+			{label: "floor: base64url, AES-GCM, HMAC", key: keyFloor, base: true},
+			{label: "jwtauth Authenticate, bigcache", key: keyBigcache},
+		},
+	},
+	{
 		title: "Cache on vs off: Authenticate on PostgreSQL", unit: "ns/op", format: duration, speedup: true,
 		bars: []bar{
 			{label: "no cache: 2 PostgreSQL reads", key: keyUncached, base: true},
@@ -60,88 +70,113 @@ var panels = []panel{
 	},
 }
 
-// Layout, in pixels.
+// Layout.
 const (
-	width    = 1200
-	margin   = 24
-	scale    = 2 // font pixel size
-	lineH    = 7 * scale
-	labelW   = 40 * 6 * scale // room for 40 characters
-	barH     = 24
-	barGap   = 10
-	valueW   = 12 * 6 * scale
-	panelGap = 28
+	width       = 12 * vg.Inch
+	panelHeight = 1.9 * vg.Inch
+	barWidth    = 0.6 // of the space between two bars
+	dpi         = 100
 )
 
 var (
-	white = color.RGBA{255, 255, 255, 255}
-	ink   = color.RGBA{33, 37, 41, 255}
-	grey  = color.RGBA{173, 181, 189, 255}
-	blue  = color.RGBA{25, 113, 194, 255}
+	grey = color.RGBA{173, 181, 189, 255}
+	blue = color.RGBA{25, 113, 194, 255}
 )
 
-// writeChart draws the panels whose benchmarks are in r as a PNG.
+// writeChart draws the panels whose benchmarks are in r as a PNG: one
+// horizontal bar chart per panel, stacked, drawn by gonum/plot.
 func writeChart(w io.Writer, r results) error {
-	type drawn struct {
-		p      panel
-		values []float64
-		bars   []bar
-	}
-	var ds []drawn
-	height := margin
+	var plots [][]*plot.Plot
 	for _, p := range panels {
-		d := drawn{p: p}
-		for _, b := range p.bars {
-			if v, ok := r.median(b.key, p.unit); ok {
-				d.bars = append(d.bars, b)
-				d.values = append(d.values, v)
-			}
+		pl, err := panelPlot(p, r)
+		if err != nil {
+			return err
 		}
-		if len(d.bars) == 0 {
-			continue
+		if pl != nil {
+			plots = append(plots, []*plot.Plot{pl})
 		}
-		ds = append(ds, d)
-		height += lineH + barGap + len(d.bars)*(barH+barGap) + panelGap
 	}
-	if len(ds) == 0 {
+	if len(plots) == 0 {
 		return errors.New("no benchmark of the chart in the input")
 	}
-	height += lineH + margin
-	img := image.NewRGBA(image.Rect(0, 0, width, height))
-	fill(img, img.Bounds(), white)
-
-	y := margin
-	for _, d := range ds {
-		title := d.p.title
-		if n := len(d.values); d.p.speedup && n >= 2 && d.values[n-1] > 0 {
-			title += fmt.Sprintf(": %.1f× faster", d.values[0]/d.values[n-1])
-		}
-		drawText(img, margin, y, scale, title, ink)
-		y += lineH + barGap
-		maxV := 0.0
-		for _, v := range d.values {
-			maxV = max(maxV, v)
-		}
-		barSpace := width - 2*margin - labelW - valueW
-		for i, b := range d.bars {
-			drawText(img, margin, y+(barH-lineH)/2, scale, b.label, ink)
-			n := max(2, int(float64(barSpace)*d.values[i]/maxV))
-			c := blue
-			if b.base {
-				c = grey
-			}
-			x0 := margin + labelW
-			fill(img, image.Rect(x0, y, x0+n, y+barH), c)
-			drawText(img, x0+n+8, y+(barH-lineH)/2, scale, d.p.format(d.values[i]), ink)
-			y += barH + barGap
-		}
-		y += panelGap
+	img := vgimg.NewWith(vgimg.UseWH(width, panelHeight*vg.Length(len(plots))), vgimg.UseDPI(dpi))
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadTop: vg.Points(6), PadBottom: vg.Points(6),
+		PadLeft: vg.Points(6), PadRight: vg.Points(24), PadY: vg.Points(12)}
+	canvases := plot.Align(plots, tiles, dc)
+	for i := range plots {
+		plots[i][0].Draw(canvases[i][0])
 	}
-	drawText(img, margin, y, scale, "median of the runs, all in one run on one machine - see docs/benchmarks.md", grey)
-	return png.Encode(w, img)
+	_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
+	return err
 }
 
-// fill paints rect with c.
-func fill(img *image.RGBA, rect image.Rectangle, c color.Color) {
-	draw.Draw(img, rect, &image.Uniform{C: c}, image.Point{}, draw.Src)
+// panelPlot returns the bar chart of p, or nil when none of its
+// benchmarks are in r.
+func panelPlot(p panel, r results) (*plot.Plot, error) {
+	var bars []bar
+	var values []float64
+	for _, b := range p.bars {
+		if v, ok := r.median(b.key, p.unit); ok {
+			bars = append(bars, b)
+			values = append(values, v)
+		}
+	}
+	if len(bars) == 0 {
+		return nil, nil
+	}
+	pl := plot.New()
+	pl.Title.Text = p.title
+	if n := len(values); p.speedup && n >= 2 && values[n-1] > 0 {
+		pl.Title.Text += fmt.Sprintf(": %.1f× faster", values[0]/values[n-1])
+	}
+	pl.X.Label.Text = p.unit
+	pl.X.Min = 0
+	labels := make([]string, len(bars))
+	pos := make(plotter.XYs, len(bars))
+	text := make([]string, len(bars))
+	maxV := 0.0
+	for i, b := range bars {
+		// One chart per bar, so that baselines and candidates differ in
+		// colour; in a horizontal chart XMin is the position on the Y axis.
+		c, err := plotter.NewBarChart(plotter.Values{values[i]}, vg.Points(1))
+		if err != nil {
+			return nil, err
+		}
+		c.Horizontal = true
+		c.XMin = float64(i)
+		c.Width = barWidth * (panelHeight / vg.Length(len(bars)+2))
+		c.Color = blue
+		if b.base {
+			c.Color = grey
+		}
+		c.LineStyle.Width = 0
+		pl.Add(c)
+		labels[i] = b.label
+		pos[i] = plotter.XY{X: values[i], Y: float64(i)}
+		text[i] = "  " + p.format(values[i])
+		maxV = max(maxV, values[i])
+	}
+	vals, err := plotter.NewLabels(plotter.XYLabels{XYs: pos, Labels: text})
+	if err != nil {
+		return nil, err
+	}
+	for i := range vals.TextStyle {
+		vals.TextStyle[i].YAlign = draw.YCenter
+	}
+	pl.Add(vals)
+	pl.X.Max = maxV * 1.25 // room for the value labels
+	pl.NominalY(labels...)
+	pl.X.Tick.Label.Font.Size = vg.Points(9)
+	pl.X.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick {
+		var ticks []plot.Tick
+		for _, t := range (plot.DefaultTicks{}).Ticks(min, max) {
+			if t.Label != "" {
+				t.Label = p.format(t.Value)
+			}
+			ticks = append(ticks, t)
+		}
+		return ticks
+	})
+	return pl, nil
 }

@@ -2,8 +2,7 @@
 // on standard input and writes either a PNG bar chart of the headline
 // comparisons (the default) or, with -table, the markdown ratio table of
 // docs/benchmarks.md. Each benchmark's figure is the median of its runs
-// (run with -count 10). Only the standard library is used; the text is a
-// built-in 5×7 bitmap font.
+// (run with -count 10). The chart is drawn by gonum/plot.
 //
 //	go test -run '^$' -bench . -benchmem -count 10 ./internal/benchmarks/ > bench.txt
 //	go run ./scripts/benchchart < bench.txt > docs/benchmarks.png

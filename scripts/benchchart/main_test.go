@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot/vg"
 )
 
 const sample = `goos: linux
@@ -46,16 +47,9 @@ func TestChart(t *testing.T) {
 	require.NoError(t, writeChart(&b, r))
 	img, err := png.Decode(&b)
 	require.NoError(t, err)
-	assert.Equal(t, width, img.Bounds().Dx())
+	assert.Equal(t, int(width/vg.Inch*dpi), img.Bounds().Dx())
 
 	_, err = parse(strings.NewReader("nothing"))
 	require.NoError(t, err)
 	assert.Error(t, writeChart(&b, results{}), "nothing to draw")
-}
-
-func TestGlyphs(t *testing.T) {
-	for r, g := range glyphs {
-		assert.Len(t, g, 7*6-1, "glyph %q", r)
-	}
-	assert.Equal(t, 6*scale*3, textWidth("abc", scale))
 }
