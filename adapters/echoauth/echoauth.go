@@ -192,6 +192,43 @@ func (a *Auth[U]) Error(c echo.Context, err error) error {
 	return nil
 }
 
+// Errors of the transport, beside the domain sentinels (a request without
+// a token is domain.ErrMissingToken). Check them with errors.Is.
+var (
+	// ErrBodyTooLarge: the request body exceeds 64 KiB (413
+	// invalid_request). It wraps domain.ErrInvalidArgument.
+	ErrBodyTooLarge = web.ErrBodyTooLarge
+	// ErrRouteNotFound: no auth route has the request's path (404 not_found).
+	ErrRouteNotFound = web.ErrRouteNotFound
+	// ErrMethodNotAllowed: an auth route has the path but another method
+	// (405 method_not_allowed).
+	ErrMethodNotAllowed = web.ErrMethodNotAllowed
+)
+
+// StatusOf returns the HTTP status and the "error" code the adapter
+// answers err with (see the error table in the package doc), for a custom
+// Config.ErrorHandler: 401 invalid_token for domain.ErrMissingToken,
+// domain.ErrMalformed and domain.ErrInvalid, 401 token_expired for
+// domain.ErrExpired, ..., and 503 unavailable for domain.ErrUnavailable
+// and every error matching no entry (fail closed, never 500).
+func StatusOf(err error) (status int, code string) {
+	if err == nil {
+		return http.StatusOK, ""
+	}
+	p := web.Classify(err)
+	return p.Status, p.Code
+}
+
+// WriteError writes err as the default JSON error response of the error
+// table: the status and code of StatusOf, a fixed description, and the
+// WWW-Authenticate challenge on 401 or Retry-After on 503. It never writes
+// the error's text, and returns nil. A custom Config.ErrorHandler can call
+// it to keep the default answer after its own work (logging, metrics).
+func WriteError(c echo.Context, err error) error {
+	web.WriteError(c.Response(), c.Request(), nil, err)
+	return nil
+}
+
 // DecodeJSON decodes c's JSON request body into v (a pointer to a struct)
 // strictly: at most 64 KiB (larger: an error answered 413), one object,
 // valid UTF-8, no duplicate keys, no trailing data, matching types.
@@ -228,7 +265,7 @@ func (a *Auth[U]) private(fn func(http.ResponseWriter, *http.Request, app.Princi
 		p, ok := Principal[U](c)
 		if !ok {
 			// Only reachable if a Skipper skipped an auth route.
-			return a.Error(c, web.ErrNoCredentials)
+			return a.Error(c, domain.ErrMissingToken)
 		}
 		if err := fn(c.Response(), c.Request(), p); err != nil {
 			return a.Error(c, err)

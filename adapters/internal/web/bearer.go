@@ -14,14 +14,14 @@ import (
 // followed by exactly one space and one token of 1 to app.MaxTokenLen
 // visible ASCII characters.
 //
-// No Authorization header, or one of another scheme, is ErrNoCredentials.
+// No Authorization header, or one of another scheme, is domain.ErrMissingToken.
 // Several Authorization headers, or a Bearer header whose token is empty,
 // too long, or contains spaces or other characters, is an error wrapping
 // domain.ErrMalformed (401 invalid_token).
 func BearerToken(r *http.Request) (string, error) {
 	vals := r.Header.Values("Authorization")
 	if len(vals) == 0 {
-		return "", ErrNoCredentials
+		return "", domain.ErrMissingToken
 	}
 	if len(vals) > 1 {
 		return "", fmt.Errorf("%w: several Authorization headers", domain.ErrMalformed)
@@ -30,7 +30,7 @@ func BearerToken(r *http.Request) (string, error) {
 	v := vals[0]
 	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) ||
 		(len(v) > len(scheme) && v[len(scheme)] != ' ') {
-		return "", ErrNoCredentials
+		return "", domain.ErrMissingToken
 	}
 	tok := v[len(scheme):]
 	if tok == "" {

@@ -350,11 +350,11 @@ func WantError(t *testing.T, res Resp, status int, code string) {
 var fixedDescriptions = func() map[string]bool {
 	m := map[string]bool{}
 	for _, err := range []error{
-		web.ErrNoCredentials, web.ErrBodyTooLarge, domain.ErrUnavailable, domain.ErrMalformed,
+		domain.ErrMissingToken, web.ErrBodyTooLarge, domain.ErrUnavailable, domain.ErrMalformed,
 		domain.ErrInvalid, domain.ErrExpired, domain.ErrRevoked, domain.ErrWrongTokenType,
 		domain.ErrClientMismatch, domain.ErrRefreshReused, domain.ErrInvalidCredentials,
 		domain.ErrDeviceLimitReached, domain.ErrSessionNotFound, domain.ErrInvalidArgument,
-		errors.New("unknown"),
+		web.ErrRouteNotFound, web.ErrMethodNotAllowed, errors.New("unknown"),
 	} {
 		m[web.Classify(err).Description] = true
 	}
