@@ -71,7 +71,7 @@ func runInspect(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup
 	}
 	cfg, err := jwtauth.LoadConfig(lookup)
 	if err == nil && !cfg.Production() {
-		err = devKeys(&cfg, slog.New(slog.DiscardHandler), false)
+		err = cfg.DevKeys(slog.New(slog.DiscardHandler), false)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "jwtauth inspect: %v\n", err)

@@ -45,27 +45,35 @@ func TestKeygen(t *testing.T) {
 	code, out, errOut := runCmd(t, nil, "", "keygen")
 	require.Equal(t, 0, code)
 	assert.Empty(t, errOut)
-	re := regexp.MustCompile(`^JWTAUTH_SIGNING_KEY=([A-Za-z0-9+/]{86}==)\nJWTAUTH_ENCRYPTION_KEYS=(k\d{8}:[A-Za-z0-9+/]{43}=)\n$`)
+	re := regexp.MustCompile(`^JWTAUTH_SIGNING_KEY=([A-Za-z0-9+/]{86}==)\nJWTAUTH_ENCRYPTION_KEYS=((k\d{8}-[0-9a-f]{12}):[A-Za-z0-9+/]{43}=)\n$`)
 	m := re.FindStringSubmatch(out)
 	require.NotNil(t, m, "output %q", out)
 	cfg, err := jwtauth.LoadConfig(mapLookup(map[string]string{
-		"JWTAUTH_ENV": "production", envSigningKey: m[1], envEncryptionKeys: m[2],
+		"JWTAUTH_ENV": "production", "JWTAUTH_SIGNING_KEY": m[1], "JWTAUTH_ENCRYPTION_KEYS": m[2],
 	}))
 	require.NoError(t, err, "keygen's output is a valid production configuration")
 	assert.Len(t, cfg.SigningKey, 64)
 	for _, alg := range []string{"HS384", "HS512"} {
 		_, err := jwtauth.LoadConfig(mapLookup(map[string]string{
-			"JWTAUTH_ENV": "production", "JWTAUTH_SIGNING_ALG": alg, envSigningKey: m[1], envEncryptionKeys: m[2],
+			"JWTAUTH_ENV": "production", "JWTAUTH_SIGNING_ALG": alg, "JWTAUTH_SIGNING_KEY": m[1], "JWTAUTH_ENCRYPTION_KEYS": m[2],
 		}))
 		assert.NoError(t, err, "the key is long enough for %s", alg)
 	}
 
+	// A same-day rotation: the new ring first, the old key after it.
 	_, again, _ := runCmd(t, nil, "", "keygen")
 	assert.NotEqual(t, out, again)
+	m2 := re.FindStringSubmatch(again)
+	require.NotNil(t, m2, "output %q", again)
+	assert.NotEqual(t, m[3], m2[3], "two keygen runs the same day give different key ids")
+	_, err = jwtauth.LoadConfig(mapLookup(map[string]string{
+		"JWTAUTH_ENV": "production", "JWTAUTH_SIGNING_KEY": m[1], "JWTAUTH_ENCRYPTION_KEYS": m2[2] + "," + m[2],
+	}))
+	assert.NoError(t, err, "the rotated ring has no duplicate key id")
 }
 
 func TestServeRejectsBadConfiguration(t *testing.T) {
-	secret := newSigningKey(16)
+	secret := jwtauth.GenerateSigningKey(16)
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -73,9 +81,9 @@ func TestServeRejectsBadConfiguration(t *testing.T) {
 	}{
 		{"bad duration", map[string]string{"JWTAUTH_ACCESS_TTL": "soon"}, "JWTAUTH_ACCESS_TTL"},
 		{"bad policy", map[string]string{"JWTAUTH_DEVICE_POLICY": "kick"}, "JWTAUTH_DEVICE_POLICY"},
-		{"short key", map[string]string{envSigningKey: secret}, "JWTAUTH_SIGNING_KEY"},
+		{"short key", map[string]string{"JWTAUTH_SIGNING_KEY": secret}, "JWTAUTH_SIGNING_KEY"},
 		{"production without keys", map[string]string{"JWTAUTH_ENV": "production"}, "JWTAUTH_SIGNING_KEY"},
-		{"production without encryption keys", map[string]string{"JWTAUTH_ENV": "production", envSigningKey: newSigningKey(32)}, "JWTAUTH_ENCRYPTION_KEYS"},
+		{"production without encryption keys", map[string]string{"JWTAUTH_ENV": "production", "JWTAUTH_SIGNING_KEY": jwtauth.GenerateSigningKey(32)}, "JWTAUTH_ENCRYPTION_KEYS"},
 		{"bad demo users", map[string]string{"JWTAUTH_DEMO_USERS": "alice"}, "JWTAUTH_DEMO_USERS"},
 		{"bad database url", map[string]string{"JWTAUTH_DATABASE_URL": "mysql://x"}, "JWTAUTH_DATABASE_URL"},
 	}
@@ -155,9 +163,9 @@ func TestMigrateUnreachableDatabase(t *testing.T) {
 // inspectEnv is a configuration with fixed keys.
 func inspectEnv(t *testing.T) (map[string]string, jwtauth.Config) {
 	env := map[string]string{
-		"JWTAUTH_ENV":     "production",
-		envSigningKey:     newSigningKey(32),
-		envEncryptionKeys: newEncryptionKeys(time.Now()),
+		"JWTAUTH_ENV":             "production",
+		"JWTAUTH_SIGNING_KEY":     jwtauth.GenerateSigningKey(32),
+		"JWTAUTH_ENCRYPTION_KEYS": jwtauth.GenerateEncryptionKeys(time.Now()),
 	}
 	cfg, err := jwtauth.LoadConfig(mapLookup(env))
 	require.NoError(t, err)
@@ -220,7 +228,7 @@ func TestInspect(t *testing.T) {
 	for _, k := range cfg.EncryptionKeys {
 		assert.NotContains(t, out, string(k.Secret))
 	}
-	assert.NotContains(t, out, env[envSigningKey])
+	assert.NotContains(t, out, env["JWTAUTH_SIGNING_KEY"])
 
 	// From stdin, with a Bearer prefix.
 	code, out2, _ := runCmd(t, env, "Bearer "+pair.RefreshToken+"\n", "inspect", "-")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/jmoiron/sqlx"
@@ -59,8 +58,8 @@ func openDB(ctx context.Context, cfg jwtauth.Config) (*sqlx.DB, error) {
 	if jwtauth.IsPostgresURL(cfg.DatabaseURL) {
 		return sqlstore.OpenPostgres(ctx, cfg.DatabaseURL)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("%w: JWTAUTH_DATA_DIR: %w", jwtauth.ErrConfig, pathErr(err))
+	if err := jwtauth.MakeDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	return sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "jwtauth.db"))
 }

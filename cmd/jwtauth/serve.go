@@ -30,10 +30,9 @@ func loadServeConfig(lookup func(string) (string, bool), log func(env string) *s
 	}
 	logger := log(cfg.Env)
 	if !cfg.Production() {
-		if err := devKeys(&cfg, logger, true); err != nil {
+		if err := cfg.DevKeys(logger, true); err != nil {
 			return cfg, logger, err
 		}
-		checkKeysFileMode(cfg.DataDir, logger)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, logger, err
