@@ -192,6 +192,12 @@ func (a *Auth[U]) Error(c echo.Context, err error) error {
 	return nil
 }
 
+// LoginResponse is the 200 body Login writes: {"access_token",
+// "refresh_token","token_type","expires_in","refresh_expires_in",
+// "session_id"}, for clients and tests that decode it. httpauth and
+// echoauth share the type.
+type LoginResponse = web.LoginResponse
+
 // Errors of the transport, beside the domain sentinels (a request without
 // a token is domain.ErrMissingToken). Check them with errors.Is.
 var (
