@@ -13,7 +13,7 @@ import (
 // format, and nothing else.
 func runKeygen(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
-		fmt.Fprintf(stderr, "jwtauth keygen: unexpected arguments %q\n\n%s", args, usage)
+		fmt.Fprintf(stderr, "jwtauth keygen: unexpected arguments %q\n\n%s", args, commandUsage["keygen"])
 		return 2
 	}
 	fmt.Fprintf(stdout, "%s=%s\n%s=%s\n",

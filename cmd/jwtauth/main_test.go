@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,12 +35,46 @@ func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"help"}, {"--help"}, {"bogus"}, {"keygen", "extra"}, {"inspect"}, {"serve", "x"}} {
+	// Help for the program: stdout, exit 0.
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"-help"}} {
 		code, out, errOut := runCmd(t, nil, "", args...)
-		assert.Equal(t, 2, code, "%q", args)
-		assert.Empty(t, out)
-		assert.Contains(t, errOut, "usage: jwtauth <command>")
+		assert.Equal(t, 0, code, "%q", args)
+		assert.Empty(t, errOut, "%q", args)
+		assert.Contains(t, out, "usage: jwtauth <command>", "%q", args)
 	}
+	// Help for each command, however asked: stdout, exit 0, nothing run
+	// (inspect --help is not read as a token, serve --help serves nothing).
+	for _, cmd := range []string{"serve", "migrate", "keygen", "inspect"} {
+		for _, args := range [][]string{{"help", cmd}, {cmd, "--help"}, {cmd, "-h"}, {cmd, "-help"}, {cmd, "help"}} {
+			code, out, errOut := runCmd(t, nil, "", args...)
+			assert.Equal(t, 0, code, "%q", args)
+			assert.Empty(t, errOut, "%q", args)
+			assert.True(t, strings.HasPrefix(out, "usage: jwtauth "+cmd), "%q: %s", args, out)
+		}
+	}
+	// Usage errors: stderr, exit 2.
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "usage: jwtauth <command>"},
+		{[]string{"bogus"}, "usage: jwtauth <command>"},
+		{[]string{"--bogus"}, "usage: jwtauth <command>"},
+		{[]string{"help", "bogus"}, "usage: jwtauth <command>"},
+		{[]string{"keygen", "extra"}, "usage: jwtauth keygen"},
+		{[]string{"inspect"}, "usage: jwtauth inspect"},
+		{[]string{"inspect", "a", "b"}, "usage: jwtauth inspect"},
+		{[]string{"serve", "x"}, "usage: jwtauth serve"},
+		{[]string{"migrate", "x"}, "usage: jwtauth migrate"},
+	} {
+		code, out, errOut := runCmd(t, nil, "", tt.args...)
+		assert.Equal(t, 2, code, "%q", tt.args)
+		assert.Empty(t, out, "%q", tt.args)
+		assert.Contains(t, errOut, tt.want, "%q", tt.args)
+	}
+	code, _, errOut := runCmd(t, nil, "", "bogus")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `unknown command "bogus"`)
 }
 
 func TestKeygen(t *testing.T) {
@@ -164,6 +200,7 @@ func TestMigrateUnreachableDatabase(t *testing.T) {
 func inspectEnv(t *testing.T) (map[string]string, jwtauth.Config) {
 	env := map[string]string{
 		"JWTAUTH_ENV":             "production",
+		"JWTAUTH_DATA_DIR":        t.TempDir(),
 		"JWTAUTH_SIGNING_KEY":     jwtauth.GenerateSigningKey(32),
 		"JWTAUTH_ENCRYPTION_KEYS": jwtauth.GenerateEncryptionKeys(time.Now()),
 	}
@@ -285,4 +322,86 @@ func TestInspectUsesDevelopmentKeysFile(t *testing.T) {
 	code, out, errOut := runCmd(t, map[string]string{"JWTAUTH_DATA_DIR": env["JWTAUTH_DATA_DIR"]}, "", "inspect", pair.AccessToken)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, `"signature": "valid"`)
+}
+
+// inspect asks the configured store: a live token is "not revoked", a
+// logged-out one "revoked" (and not "validation": "ok"), and without a
+// database it says it did not check.
+func TestInspectRevocation(t *testing.T) {
+	type rev struct {
+		Checked bool
+		Revoked *bool
+		Reason  string
+	}
+	type result struct {
+		Validation string
+		Revocation rev
+	}
+	inspectOut := func(t *testing.T, env map[string]string, token string) result {
+		t.Helper()
+		code, out, errOut := runCmd(t, env, "", "inspect", token)
+		require.Equal(t, 0, code, errOut)
+		var r result
+		require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+		return r
+	}
+	backends := map[string]func(t *testing.T, env map[string]string){
+		"sqlite":   func(*testing.T, map[string]string) {},
+		"postgres": func(t *testing.T, env map[string]string) { env["JWTAUTH_DATABASE_URL"] = pgtest.DSN(t) },
+	}
+	for name, setup := range backends {
+		t.Run(name, func(t *testing.T) {
+			env, _ := inspectEnv(t)
+			setup(t, env)
+			cfg, err := jwtauth.LoadConfig(mapLookup(env))
+			require.NoError(t, err)
+			if name == "sqlite" {
+				r := inspectOut(t, env, issue(t, cfg, 0).AccessToken)
+				assert.False(t, r.Revocation.Checked)
+				assert.Nil(t, r.Revocation.Revoked)
+				assert.Contains(t, r.Revocation.Reason, "not checked: no SQLite database at")
+				_, err := os.Stat(filepath.Join(env["JWTAUTH_DATA_DIR"], "jwtauth.db"))
+				assert.True(t, os.IsNotExist(err), "inspect creates no database")
+			}
+			// Log in and out on the real store, closing it between steps.
+			withService := func(fn func(svc *app.Service[DemoUser])) {
+				b, cleanup, err := jwtauth.OpenBackend(t.Context(), cfg)
+				require.NoError(t, err)
+				defer cleanup()
+				svc, err := jwtauth.NewService[DemoUser](cfg, b, nil)
+				require.NoError(t, err)
+				fn(svc)
+			}
+			var pair app.Pair
+			withService(func(svc *app.Service[DemoUser]) {
+				pair, err = svc.Login(t.Context(), "user-1", DemoUser{ID: "user-1"}, domain.ClientInfo{DeviceID: "d1"})
+				require.NoError(t, err)
+			})
+			r := inspectOut(t, env, pair.AccessToken)
+			assert.Equal(t, "ok", r.Validation)
+			assert.True(t, r.Revocation.Checked, r.Revocation.Reason)
+			require.NotNil(t, r.Revocation.Revoked)
+			assert.False(t, *r.Revocation.Revoked)
+
+			withService(func(svc *app.Service[DemoUser]) { require.NoError(t, svc.Logout(t.Context(), pair.SessionID)) })
+			for _, tok := range []string{pair.AccessToken, pair.RefreshToken} {
+				r = inspectOut(t, env, tok)
+				assert.True(t, r.Revocation.Checked)
+				require.NotNil(t, r.Revocation.Revoked)
+				assert.True(t, *r.Revocation.Revoked)
+				assert.Contains(t, r.Revocation.Reason, "session was revoked")
+				assert.True(t, strings.HasPrefix(r.Validation, "revoked: "), r.Validation)
+			}
+
+			withService(func(svc *app.Service[DemoUser]) {
+				pair, err = svc.Login(t.Context(), "user-1", DemoUser{ID: "user-1"}, domain.ClientInfo{DeviceID: "d1"})
+				require.NoError(t, err)
+				require.NoError(t, svc.Invalidate(t.Context(), "user-1", domain.Access))
+			})
+			r = inspectOut(t, env, pair.AccessToken)
+			require.NotNil(t, r.Revocation.Revoked)
+			assert.True(t, *r.Revocation.Revoked)
+			assert.Contains(t, r.Revocation.Reason, "access generation was rotated")
+		})
+	}
 }

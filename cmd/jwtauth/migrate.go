@@ -17,7 +17,7 @@ import (
 // and applies the embedded migrations.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
 	if len(args) > 0 {
-		fmt.Fprintf(stderr, "jwtauth migrate: unexpected arguments %q\n\n%s", args, usage)
+		fmt.Fprintf(stderr, "jwtauth migrate: unexpected arguments %q\n\n%s", args, commandUsage["migrate"])
 		return 2
 	}
 	// Migrating needs no keys, so production's key requirement is not

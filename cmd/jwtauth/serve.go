@@ -43,7 +43,7 @@ func loadServeConfig(lookup func(string) (string, bool), log func(env string) *s
 // runServe runs the reference server until ctx ends.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
 	if len(args) > 0 {
-		fmt.Fprintf(stderr, "jwtauth serve: unexpected arguments %q\n\n%s", args, usage)
+		fmt.Fprintf(stderr, "jwtauth serve: unexpected arguments %q\n\n%s", args, commandUsage["serve"])
 		return 2
 	}
 	cfg, log, err := loadServeConfig(lookup, func(env string) *slog.Logger { return newLogger(stderr, env) })
