@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/jwtauth/jwtauth"
 )
 
 const usage = `usage: jwtauth <command> [arguments]
@@ -75,7 +77,7 @@ func isHelp(arg string) bool {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv, os.Environ())
 	stop()
 	os.Exit(code)
 }
@@ -83,8 +85,10 @@ func main() {
 // run executes the command in args and returns the process exit code:
 // 0 success, 1 failure, 2 usage or configuration error. Help (help,
 // -h, --help, for the program or a command) goes to stdout with status 0;
-// usage errors print the usage on stderr with status 2.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+// usage errors print the usage on stderr with status 2. environ is the
+// environment as os.Environ returns it; unknown JWTAUTH_* names in it are
+// warned about (serve logs them, migrate and inspect print them).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool), environ []string) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -106,9 +110,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, u)
 		return 0
 	}
+	warnings := jwtauth.UnknownVariables(environ)
+	if cmd == "migrate" || cmd == "inspect" {
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "jwtauth %s: warning: %s\n", cmd, w)
+		}
+	}
 	switch cmd {
 	case "serve":
-		return runServe(ctx, rest, stdout, stderr, lookup)
+		return runServe(ctx, rest, stdout, stderr, lookup, warnings)
 	case "migrate":
 		return runMigrate(ctx, rest, stdout, stderr, lookup)
 	case "keygen":

@@ -30,7 +30,7 @@ import (
 func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(t.Context(), args, strings.NewReader(stdin), &out, &errb, mapLookup(env))
+	code = run(t.Context(), args, strings.NewReader(stdin), &out, &errb, mapLookup(env), environ(env))
 	return code, out.String(), errb.String()
 }
 
@@ -139,14 +139,14 @@ func TestServeRejectsBadConfiguration(t *testing.T) {
 }
 
 func TestServeRunsUntilCancelled(t *testing.T) {
-	env := testEnv(t, nil)
+	env := testEnv(t, map[string]string{"JWTAUTH_DEVICE_LIMT": "3"})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	pr, pw := io.Pipe()
 	var errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, strings.NewReader(""), pw, &errOut, mapLookup(env))
+		done <- run(ctx, []string{"serve"}, strings.NewReader(""), pw, &errOut, mapLookup(env), environ(env))
 		_ = pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -167,6 +167,16 @@ func TestServeRunsUntilCancelled(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 	assert.Contains(t, errOut.String(), "shutting down")
+	assert.Contains(t, errOut.String(), "JWTAUTH_DEVICE_LIMT is not a known variable and is ignored; did you mean JWTAUTH_DEVICE_LIMIT?")
+}
+
+func TestUnknownVariablesWarnedByEveryCommand(t *testing.T) {
+	env := map[string]string{"JWTAUTH_DATA_DIR": t.TempDir(), "JWTAUTH_ACESS_TTL": "1m"}
+	for _, args := range [][]string{{"migrate"}, {"inspect", "not-a-token"}} {
+		_, _, errOut := runCmd(t, env, "", args...)
+		assert.Contains(t, errOut, "warning: JWTAUTH_ACESS_TTL is not a known variable and is ignored; did you mean JWTAUTH_ACCESS_TTL?", "%q", args)
+		assert.NotContains(t, errOut, "1m", "values are never quoted")
+	}
 }
 
 func TestMigrate(t *testing.T) {
