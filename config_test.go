@@ -179,7 +179,9 @@ func TestDocumentedVariablesAreKnown(t *testing.T) {
 		require.NoError(t, err)
 		var environ []string
 		for _, name := range re.FindAllString(string(data), -1) {
-			environ = append(environ, name+"=x")
+			if name != "JWTAUTH_DEVICE_LIMT" { // the docs' example of a misspelling
+				environ = append(environ, name+"=x")
+			}
 		}
 		require.NotEmpty(t, environ)
 		assert.Empty(t, jwtauth.UnknownVariables(environ), doc)
