@@ -207,7 +207,7 @@ var (
 	// ErrRouteNotFound: no auth route has the request's path (404 not_found).
 	ErrRouteNotFound = web.ErrRouteNotFound
 	// ErrMethodNotAllowed: an auth route has the path but another method
-	// (405 method_not_allowed).
+	// (405 invalid_request).
 	ErrMethodNotAllowed = web.ErrMethodNotAllowed
 )
 

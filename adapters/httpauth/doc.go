@@ -35,8 +35,8 @@
 // token_expired, token_revoked, wrong_token_type, client_mismatch,
 // refresh_reused, invalid_credentials (401, with WWW-Authenticate),
 // device_limit_reached (403), not_found (404, also for unknown routes),
-// method_not_allowed (405), invalid_request (400; 413 for a body over
-// 64 KiB) and unavailable (503, with Retry-After; also every unexpected
+// invalid_request (400; 405 for a route's path with another method; 413
+// for a body over 64 KiB) and unavailable (503, with Retry-After; also every unexpected
 // error: the adapter fails closed and never answers 500). A request
 // without a token is domain.ErrMissingToken. A custom Config.ErrorHandler
 // gets the error itself (match it with errors.Is), StatusOf gives its

@@ -126,7 +126,7 @@ func FromContext[U any](ctx context.Context) (app.Principal[U], bool) {
 //	Echo:          e.Group("/auth").Any("/*", echo.WrapHandler(auth.Handler()))
 //
 // Paths matching no route are answered 404 not_found, a route's path with
-// another method 405 method_not_allowed (with Allow), both as JSON error
+// another method 405 invalid_request (with Allow), both as JSON error
 // bodies. Login is not among the routes: the application checks
 // credentials in its own handler and then calls Login.
 func (a *Auth[U]) Handler() http.Handler { return a.mux }
@@ -257,7 +257,7 @@ var (
 	// ErrRouteNotFound: no auth route has the request's path (404 not_found).
 	ErrRouteNotFound = web.ErrRouteNotFound
 	// ErrMethodNotAllowed: an auth route has the path but another method
-	// (405 method_not_allowed).
+	// (405 invalid_request).
 	ErrMethodNotAllowed = web.ErrMethodNotAllowed
 )
 

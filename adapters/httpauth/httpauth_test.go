@@ -202,7 +202,7 @@ func TestStatusOf(t *testing.T) {
 		{domain.ErrExpired, http.StatusUnauthorized, "token_expired"},
 		{domain.ErrDeviceLimitReached, http.StatusForbidden, "device_limit_reached"},
 		{httpauth.ErrBodyTooLarge, http.StatusRequestEntityTooLarge, "invalid_request"},
-		{httpauth.ErrMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed"},
+		{httpauth.ErrMethodNotAllowed, http.StatusMethodNotAllowed, "invalid_request"},
 		{errors.New("boom"), http.StatusServiceUnavailable, "unavailable"},
 	} {
 		status, code := httpauth.StatusOf(tt.err)

@@ -82,9 +82,9 @@ func TestRoutersUnknownRoutes(t *testing.T) {
 				{http.MethodGet, "/api/auth/sessions", http.StatusUnauthorized, "invalid_token", ""},
 				{http.MethodGet, "/api/auth/nope", http.StatusNotFound, "not_found", ""},
 				{http.MethodGet, "/api/auth/logout/", http.StatusNotFound, "not_found", ""},
-				{http.MethodGet, "/api/auth/refresh", http.StatusMethodNotAllowed, "method_not_allowed", "POST"},
-				{http.MethodPost, "/api/auth/sessions/x", http.StatusMethodNotAllowed, "method_not_allowed", "DELETE"},
-				{http.MethodPost, "/api/auth/sessions/logout", http.StatusMethodNotAllowed, "method_not_allowed", "DELETE"},
+				{http.MethodGet, "/api/auth/refresh", http.StatusMethodNotAllowed, "invalid_request", "POST"},
+				{http.MethodPost, "/api/auth/sessions/x", http.StatusMethodNotAllowed, "invalid_request", "DELETE"},
+				{http.MethodPost, "/api/auth/sessions/logout", http.StatusMethodNotAllowed, "invalid_request", "DELETE"},
 			} {
 				req, err := http.NewRequestWithContext(t.Context(), tt.method, srv.URL+tt.path, nil)
 				require.NoError(t, err)

@@ -17,7 +17,7 @@ var (
 	// ErrRouteNotFound: no route has the request's path (404 not_found).
 	ErrRouteNotFound = errors.New("jwtauth: no such route")
 	// ErrMethodNotAllowed: a route has the request's path but another
-	// method (405 method_not_allowed).
+	// method (405 invalid_request).
 	ErrMethodNotAllowed = errors.New("jwtauth: method not allowed")
 )
 
@@ -36,7 +36,6 @@ const (
 	CodeRefreshReused      = "refresh_reused"
 	CodeDeviceLimitReached = "device_limit_reached"
 	CodeNotFound           = "not_found"
-	CodeMethodNotAllowed   = "method_not_allowed"
 	CodeUnavailable        = "unavailable"
 )
 
@@ -75,7 +74,7 @@ var problems = []struct {
 	{domain.ErrDeviceLimitReached, Problem{Status: http.StatusForbidden, Code: CodeDeviceLimitReached, Description: "the account has reached its device limit"}},
 	{domain.ErrSessionNotFound, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Description: "no such session"}},
 	{ErrRouteNotFound, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Description: "no such route"}},
-	{ErrMethodNotAllowed, Problem{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed, Description: "the method is not allowed on this route"}},
+	{ErrMethodNotAllowed, Problem{Status: http.StatusMethodNotAllowed, Code: CodeInvalidRequest, Description: "the method is not allowed on this route"}},
 	{domain.ErrInvalidArgument, Problem{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: "the request is malformed or misses a parameter"}},
 }
 

@@ -38,7 +38,7 @@ func TestClassify(t *testing.T) {
 		{domain.ErrSessionNotFound, 404, "not_found", true},
 		{domain.ErrInvalidArgument, 400, "invalid_request", true},
 		{ErrRouteNotFound, 404, "not_found", true},
-		{ErrMethodNotAllowed, 405, "method_not_allowed", true},
+		{ErrMethodNotAllowed, 405, "invalid_request", true},
 		{domain.ErrUnavailable, 503, "unavailable", true},
 		{fmt.Errorf("load user: %w", domain.ErrRevoked), 401, "token_revoked", true},
 		{errors.Join(domain.ErrRevoked, domain.ErrUnavailable), 503, "unavailable", true},
