@@ -5,14 +5,13 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
 )
 
 // BearerToken returns the token of the request's "Authorization: Bearer
 // <token>" header (RFC 6750 §2.1). The scheme is case-insensitive and is
-// followed by exactly one space and one token of 1 to app.MaxTokenLen
-// visible ASCII characters.
+// followed by exactly one space and one token that passes
+// domain.Token.Check (1 to domain.MaxTokenLen visible ASCII characters).
 //
 // No Authorization header, or one of another scheme, is domain.ErrMissingToken.
 // Several Authorization headers, or a Bearer header whose token is empty,
@@ -37,13 +36,8 @@ func BearerToken(r *http.Request) (string, error) {
 		return "", fmt.Errorf("%w: empty bearer token", domain.ErrMalformed)
 	}
 	tok = tok[1:]
-	if tok == "" || len(tok) > app.MaxTokenLen {
-		return "", fmt.Errorf("%w: bearer token empty or longer than %d bytes", domain.ErrMalformed, app.MaxTokenLen)
-	}
-	for i := 0; i < len(tok); i++ {
-		if tok[i] <= 0x20 || tok[i] >= 0x7f {
-			return "", fmt.Errorf("%w: bearer token has invalid characters", domain.ErrMalformed)
-		}
+	if err := domain.Token(tok).Check(); err != nil {
+		return "", fmt.Errorf("bearer token: %w", err)
 	}
 	return tok, nil
 }
