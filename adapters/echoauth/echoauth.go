@@ -198,18 +198,12 @@ func (a *Auth[U]) Error(c echo.Context, err error) error {
 // echoauth share the type.
 type LoginResponse = web.LoginResponse
 
-// Errors of the transport, beside the domain sentinels (a request without
-// a token is domain.ErrMissingToken). Check them with errors.Is.
-var (
-	// ErrBodyTooLarge: the request body exceeds 64 KiB (413
-	// invalid_request). It wraps domain.ErrInvalidArgument.
-	ErrBodyTooLarge = web.ErrBodyTooLarge
-	// ErrRouteNotFound: no auth route has the request's path (404 not_found).
-	ErrRouteNotFound = web.ErrRouteNotFound
-	// ErrMethodNotAllowed: an auth route has the path but another method
-	// (405 invalid_request).
-	ErrMethodNotAllowed = web.ErrMethodNotAllowed
-)
+// ErrBodyTooLarge is the transport's error beside the domain sentinels (a
+// request without a token is domain.ErrMissingToken): the request body
+// exceeds 64 KiB (413 invalid_request). It wraps
+// domain.ErrInvalidArgument; check it with errors.Is. Unknown routes and
+// methods are Echo's own (its HTTPErrorHandler answers them).
+var ErrBodyTooLarge = web.ErrBodyTooLarge
 
 // StatusOf returns the HTTP status and the "error" code the adapter
 // answers err with (see the error table in the package doc), for a custom
