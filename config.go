@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -132,9 +134,17 @@ var ErrConfig = errors.New("jwtauth: invalid configuration")
 // when nil) over DefaultConfig. Unset or empty variables keep their
 // default. The first invalid value stops it with an error naming the
 // variable.
+//
+// With a nil lookup it reads the process environment, and warns on
+// slog.Default() about every JWTAUTH_* variable it does not know, naming
+// the nearest known one (see UnknownVariables): a misspelt variable would
+// otherwise be silently ignored.
 func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
+		for _, w := range UnknownVariables(os.Environ()) {
+			slog.Warn("jwtauth: " + w)
+		}
 	}
 	c := DefaultConfig()
 	l := loader{lookup: lookup}
@@ -153,8 +163,11 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	l.boolean("JWTAUTH_USER_FROM_TOKEN", &c.UserFromToken)
 	if v, ok := l.get("JWTAUTH_DEVICE_LIMIT"); ok {
 		n, err := strconv.Atoi(v)
-		if err == nil && n < 0 {
-			err = errors.New("must not be negative")
+		switch {
+		case err != nil:
+			err = fmt.Errorf("%q is not a whole number of devices (0: no limit)", v)
+		case n < 0:
+			err = fmt.Errorf("must not be negative (0: no limit), got %d", n)
 		}
 		l.fail("JWTAUTH_DEVICE_LIMIT", err)
 		c.DeviceLimit = n
@@ -192,6 +205,75 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		return Config{}, l.err
 	}
 	return c, c.Validate()
+}
+
+// variables are the names of every JWTAUTH_* variable jwtauth reads: the
+// library's, the reference server's (`jwtauth serve`) and the test suites'
+// (JWTAUTH_TEST_DATABASE_URL).
+var variables = []string{
+	"JWTAUTH_ACCESS_TTL", "JWTAUTH_REFRESH_TTL", "JWTAUTH_SIGNING_KEY", "JWTAUTH_SIGNING_ALG",
+	"JWTAUTH_ENCRYPTION_KEYS", "JWTAUTH_ENCRYPT", "JWTAUTH_CACHE", "JWTAUTH_CACHE_TTL",
+	"JWTAUTH_USER_FROM_TOKEN", "JWTAUTH_DEVICE_LIMIT", "JWTAUTH_DEVICE_POLICY", "JWTAUTH_DEVICE_HEADER",
+	"JWTAUTH_IP_BINDING", "JWTAUTH_TRUSTED_PROXIES", "JWTAUTH_ROTATE_REFRESH", "JWTAUTH_REFRESH_REUSE_GRACE",
+	"JWTAUTH_SESSION_MAX_AGE", "JWTAUTH_SESSION_IDLE_TIMEOUT", "JWTAUTH_ISSUER", "JWTAUTH_AUDIENCE",
+	"JWTAUTH_DATABASE_URL", "JWTAUTH_DATA_DIR", "JWTAUTH_ADDR", "JWTAUTH_ENV", "JWTAUTH_DEMO_USERS",
+	// Guarantees under faults.
+	"JWTAUTH_DB_TIMEOUT", "JWTAUTH_REQUEST_TIMEOUT", "JWTAUTH_DB_MAX_CONNS", "JWTAUTH_BUS_HEARTBEAT",
+	"JWTAUTH_PRUNE_INTERVAL", "JWTAUTH_SHUTDOWN_TIMEOUT",
+	// Abuse resistance.
+	"JWTAUTH_MAX_SESSIONS", "JWTAUTH_CLOCK_SKEW",
+	// Browser apps.
+	"JWTAUTH_COOKIE_SAMESITE", "JWTAUTH_COOKIE_SECURE", "JWTAUTH_ALLOWED_ORIGINS",
+	// Observability.
+	"JWTAUTH_METRICS_ADDR",
+	// DPoP.
+	"JWTAUTH_DPOP", "JWTAUTH_DPOP_ALGS", "JWTAUTH_DPOP_MAX_AGE", "JWTAUTH_DPOP_NONCE", "JWTAUTH_PUBLIC_URL",
+	// Tests.
+	"JWTAUTH_TEST_DATABASE_URL",
+}
+
+// UnknownVariables returns a warning for every JWTAUTH_* name in environ
+// ("NAME=value" entries, as os.Environ returns) that jwtauth does not read,
+// naming the nearest known variable, e.g. "JWTAUTH_DEVICE_LIMT is not a
+// known variable and is ignored; did you mean JWTAUTH_DEVICE_LIMIT?".
+// Values are never quoted.
+func UnknownVariables(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "JWTAUTH_") || slices.Contains(variables, name) {
+			continue
+		}
+		best, bestDist := "", -1
+		for _, known := range variables {
+			if d := editDistance(name, known); bestDist < 0 || d < bestDist {
+				best, bestDist = known, d
+			}
+		}
+		out = append(out, fmt.Sprintf("%s is not a known variable and is ignored; did you mean %s?", name, best))
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // Validate checks the values LoadConfig cannot check one by one. Missing
@@ -335,9 +417,13 @@ func (l *loader) get(name string) (string, bool) {
 	return v, ok && v != "" && l.err == nil
 }
 
+// fail keeps the first error, naming the variable. The text of a wrapped
+// domain.ErrInvalidArgument is left out: the message already says what is
+// wrong with the value.
 func (l *loader) fail(name string, err error) {
 	if err != nil && l.err == nil {
-		l.err = fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
+		msg := strings.TrimPrefix(err.Error(), domain.ErrInvalidArgument.Error()+": ")
+		l.err = fmt.Errorf("%w: %s: %s", ErrConfig, name, msg)
 	}
 }
 

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +154,68 @@ func TestSecretsNeverPrint(t *testing.T) {
 	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c)} {
 		assert.NotContains(t, s, "super-secret")
 	}
+}
+
+func TestUnknownVariables(t *testing.T) {
+	got := jwtauth.UnknownVariables([]string{
+		"JWTAUTH_DEVICE_LIMT=3", "JWTAUTH_ACCESS_TTL=1m", "PATH=/bin", "JWTAUTH_SIGNINGKEY=c2VjcmV0",
+		"JWT_AUTH_DEVICE_LIMIT=2", "JWTAUTH_DATABASE=postgres://x",
+	})
+	assert.Equal(t, []string{
+		"JWTAUTH_DEVICE_LIMT is not a known variable and is ignored; did you mean JWTAUTH_DEVICE_LIMIT?",
+		"JWTAUTH_SIGNINGKEY is not a known variable and is ignored; did you mean JWTAUTH_SIGNING_KEY?",
+		"JWTAUTH_DATABASE is not a known variable and is ignored; did you mean JWTAUTH_DATABASE_URL?",
+	}, got)
+	for _, w := range got {
+		assert.NotContains(t, w, "c2VjcmV0", "values are never quoted")
+	}
+}
+
+// Every variable the docs name is known, so documented settings never warn.
+func TestDocumentedVariablesAreKnown(t *testing.T) {
+	re := regexp.MustCompile(`JWTAUTH_[A-Z0-9_]*[A-Z0-9]`)
+	for _, doc := range []string{"README.md", "docs/configuration.md"} {
+		data, err := os.ReadFile(doc)
+		require.NoError(t, err)
+		var environ []string
+		for _, name := range re.FindAllString(string(data), -1) {
+			if name != "JWTAUTH_DEVICE_LIMT" { // the docs' example of a misspelling
+				environ = append(environ, name+"=x")
+			}
+		}
+		require.NotEmpty(t, environ)
+		assert.Empty(t, jwtauth.UnknownVariables(environ), doc)
+	}
+}
+
+func TestValueMessages(t *testing.T) {
+	for _, tt := range []struct {
+		name, value, want string
+	}{
+		{"JWTAUTH_DEVICE_LIMIT", "three", `JWTAUTH_DEVICE_LIMIT: "three" is not a whole number of devices (0: no limit)`},
+		{"JWTAUTH_DEVICE_LIMIT", "99999999999999999999", `JWTAUTH_DEVICE_LIMIT: "99999999999999999999" is not a whole number`},
+		{"JWTAUTH_DEVICE_LIMIT", "-1", "JWTAUTH_DEVICE_LIMIT: must not be negative (0: no limit), got -1"},
+		{"JWTAUTH_DEVICE_POLICY", "nope", `JWTAUTH_DEVICE_POLICY: device policy "nope" (want evict_oldest, reject or revoke_all)`},
+		{"JWTAUTH_IP_BINDING", "x", `JWTAUTH_IP_BINDING: ip binding "x" (want strict, subnet or off)`},
+		{"JWTAUTH_ENCRYPTION_KEYS", "abc", "JWTAUTH_ENCRYPTION_KEYS: jwe: key entry 1: want kid:base64key"},
+	} {
+		_, err := jwtauth.LoadConfig(func(n string) (string, bool) { return tt.value, n == tt.name })
+		require.ErrorIs(t, err, jwtauth.ErrConfig)
+		assert.Contains(t, err.Error(), tt.want)
+		assert.NotContains(t, err.Error(), "strconv")
+		assert.NotContains(t, err.Error(), "invalid argument", "no doubled prefix")
+	}
+}
+
+// LoadConfig(nil) reads the process environment and warns about misspelt
+// names on slog.Default().
+func TestLoadConfigFromEnvironmentWarns(t *testing.T) {
+	t.Setenv("JWTAUTH_DEVICE_LIMT", "3")
+	var buf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	_, err := jwtauth.LoadConfig(nil)
+	require.NoError(t, err)
+	assert.Contains(t, buf.String(), "JWTAUTH_DEVICE_LIMT is not a known variable and is ignored; did you mean JWTAUTH_DEVICE_LIMIT?")
 }

@@ -60,8 +60,17 @@ func NewService[U any](cfg Config, b *Backend, users ports.UserLoader[U]) (*app.
 }
 
 // OpenBackend builds the backend cfg names: PostgreSQL when DatabaseURL is
-// a postgres:// URL, else SQLite in DataDir.
+// a postgres:// URL, else SQLite in DataDir. Outside production, keys cfg
+// lacks come from DataDir/keys.env, generated there on the first start
+// (Config.DevKeys, logged on slog.Default() with the file's path), exactly
+// as for 'jwtauth serve'; in production missing keys are an error.
 func OpenBackend(ctx context.Context, cfg Config) (*Backend, func(), error) {
+	if err := cfg.DevKeys(nil, true); err != nil {
+		return nil, nil, err
+	}
+	if err := cfg.RequireKeys(); err != nil {
+		return nil, nil, err // before anything is opened or created
+	}
 	if IsPostgresURL(cfg.DatabaseURL) {
 		return NewPostgresBackend(ctx, cfg)
 	}
@@ -159,8 +168,8 @@ func ProvidePostgresBus(cfg Config, db *sqlx.DB) (ports.Bus, func(), error) {
 // ProvideSQLiteDB opens and migrates the SQLite file jwtauth.db in
 // cfg.DataDir, creating the directory.
 func ProvideSQLiteDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("%w: JWTAUTH_DATA_DIR: %w", ErrConfig, err)
+	if err := MakeDataDir(cfg.DataDir); err != nil {
+		return nil, nil, err
 	}
 	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "jwtauth.db"))
 	if err != nil {
@@ -171,6 +180,15 @@ func ProvideSQLiteDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error) 
 		return nil, nil, err
 	}
 	return db, func() { _ = db.Close() }, nil
+}
+
+// MakeDataDir creates the data directory dir (mode 0700) if it is
+// missing. The error wraps ErrConfig and names JWTAUTH_DATA_DIR and dir.
+func MakeDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("%w: JWTAUTH_DATA_DIR %q cannot be created: %w", ErrConfig, dir, pathErr(err))
+	}
+	return nil
 }
 
 // ProvideSQLiteStore returns the SQLite store publishing to bus.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -71,4 +73,51 @@ func TestBackendNeedsKeys(t *testing.T) {
 	_, _, err := jwtauth.NewMemoryBackend(cfg)
 	require.ErrorIs(t, err, jwtauth.ErrConfig)
 	assert.Contains(t, err.Error(), "JWTAUTH_SIGNING_KEY")
+}
+
+// OpenBackend completes missing keys outside production the way 'jwtauth
+// serve' does: generated once into DataDir/keys.env and reused.
+func TestOpenBackendDevelopmentKeys(t *testing.T) {
+	ctx := context.Background()
+	cfg := jwtauth.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	b, cleanup, err := jwtauth.OpenBackend(ctx, cfg)
+	require.NoError(t, err)
+	svc, err := jwtauth.NewService[struct{}](cfg, b, nil)
+	require.NoError(t, err)
+	client := domain.ClientInfo{IP: netip.MustParseAddr("127.0.0.1"), DeviceID: "d1"}
+	pair, err := svc.Login(ctx, "alice", struct{}{}, client)
+	require.NoError(t, err)
+	cleanup()
+	_, err = os.Stat(filepath.Join(cfg.DataDir, "keys.env"))
+	require.NoError(t, err)
+
+	b, cleanup, err = jwtauth.OpenBackend(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	svc, err = jwtauth.NewService[struct{}](cfg, b, nil)
+	require.NoError(t, err)
+	_, err = svc.Authenticate(ctx, pair.AccessToken, client)
+	assert.NoError(t, err, "the saved keys are reused: tokens survive a restart")
+
+	prod := jwtauth.DefaultConfig()
+	prod.Env = "production"
+	prod.DataDir = t.TempDir()
+	_, _, err = jwtauth.OpenBackend(ctx, prod)
+	require.ErrorIs(t, err, jwtauth.ErrConfig)
+	assert.Contains(t, err.Error(), "JWTAUTH_SIGNING_KEY is required")
+	entries, err := os.ReadDir(prod.DataDir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing generated in production")
+}
+
+func TestDataDirErrorNamesThePath(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	cfg := testConfig(t)
+	cfg.DataDir = filepath.Join(file, "sub")
+	_, _, err := jwtauth.OpenBackend(context.Background(), cfg)
+	require.ErrorIs(t, err, jwtauth.ErrConfig)
+	assert.Contains(t, err.Error(), "JWTAUTH_DATA_DIR")
+	assert.Contains(t, err.Error(), cfg.DataDir)
 }

@@ -125,7 +125,7 @@ func (s *Service[U]) Login(ctx context.Context, userID string, user U, client do
 		pair    Pair
 		evicted []string
 	)
-	err = s.deps.Store.UpdateUser(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+	err = s.deps.Store.UpdateUser(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		decision, err := s.cfg.DevicePolicy.Decide(s.active(st.Sessions, now), client.DeviceID)
 		if err != nil {
 			return ports.UserChange{}, err
@@ -276,8 +276,8 @@ func (s *Service[U]) Refresh(ctx context.Context, raw string, client domain.Clie
 		pair   Pair
 		reused bool
 	)
-	err = s.deps.Store.UpdateUser(ctx, c.Subject, func(st ports.UserState) (ports.UserChange, error) {
-		if st.RefreshGeneration != c.Generation {
+	err = s.deps.Store.UpdateUser(ctx, c.Subject, func(st domain.UserAuth) (ports.UserChange, error) {
+		if st.Generation(c.Type) != c.Generation {
 			return ports.UserChange{}, fmt.Errorf("%w: generation rotated", domain.ErrRevoked)
 		}
 		i := indexSession(st.Sessions, c.SessionID)
@@ -321,7 +321,7 @@ func (s *Service[U]) Invalidate(ctx context.Context, userID string, typ domain.T
 	if _, err := domain.ParseTokenType(string(typ)); err != nil {
 		return err
 	}
-	return s.update(ctx, userID, func(ports.UserState) (ports.UserChange, error) {
+	return s.update(ctx, userID, func(domain.UserAuth) (ports.UserChange, error) {
 		if typ == domain.Access {
 			return ports.UserChange{NewAccessGeneration: domain.NewGeneration()}, nil
 		}
@@ -347,7 +347,7 @@ func (s *Service[U]) LogoutAll(ctx context.Context, userID string) error {
 		return err
 	}
 	now := s.cfg.Now()
-	return s.update(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+	return s.update(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		return ports.UserChange{
 			NewAccessGeneration:  domain.NewGeneration(),
 			NewRefreshGeneration: domain.NewGeneration(),
@@ -363,7 +363,7 @@ func (s *Service[U]) LogoutOthers(ctx context.Context, userID, keepSessionID str
 		return err
 	}
 	now := s.cfg.Now()
-	return s.update(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+	return s.update(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		return ports.UserChange{Revoke: sessionIDs(st.Sessions, keepSessionID), RevokedAt: now}, nil
 	})
 }
@@ -390,7 +390,7 @@ func (s *Service[U]) RevokeSession(ctx context.Context, userID, sessionID string
 		return domain.ErrSessionNotFound
 	}
 	now := s.cfg.Now()
-	return s.update(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+	return s.update(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		if indexSession(st.Sessions, sessionID) < 0 {
 			return ports.UserChange{}, domain.ErrSessionNotFound
 		}
@@ -412,9 +412,9 @@ func (s *Service[U]) Prune(ctx context.Context) (int64, error) {
 
 // update runs a locked update and evicts the keys it changed from the
 // local cache at once (other instances hear of it through the bus).
-func (s *Service[U]) update(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
+func (s *Service[U]) update(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error {
 	var keys []string
-	err := s.deps.Store.UpdateUser(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+	err := s.deps.Store.UpdateUser(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		change, err := fn(st)
 		keys = s.changedKeys(userID, change)
 		return change, err

@@ -293,7 +293,7 @@ func (downStore) Session(context.Context, string) (domain.Session, error) {
 func (downStore) Sessions(context.Context, string) ([]domain.Session, error) {
 	return nil, domain.ErrUnavailable
 }
-func (downStore) UpdateUser(context.Context, string, func(ports.UserState) (ports.UserChange, error)) error {
+func (downStore) UpdateUser(context.Context, string, func(domain.UserAuth) (ports.UserChange, error)) error {
 	return domain.ErrUnavailable
 }
 func (downStore) Prune(context.Context, time.Time, time.Time) (int64, error) {

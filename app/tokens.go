@@ -14,8 +14,8 @@ import (
 // decode decrypts and parses raw. When user is a non-nil pointer the user
 // claims are decoded into it.
 func (s *Service[U]) decode(raw string, user any) (domain.Claims, error) {
-	if raw == "" || len(raw) > MaxTokenLen {
-		return domain.Claims{}, fmt.Errorf("%w: empty or longer than %d bytes", domain.ErrMalformed, MaxTokenLen)
+	if err := domain.Token(raw).Check(); err != nil {
+		return domain.Claims{}, err
 	}
 	var jws []byte
 	if s.deps.Cipher != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,4 +120,35 @@ func TestNewGenerationIsUUIDv4(t *testing.T) {
 		seen[g] = true
 	}
 	assert.NotEqual(t, domain.NewID(), domain.NewID())
+}
+
+func TestTokenCheck(t *testing.T) {
+	for _, tt := range []struct {
+		tok domain.Token
+		ok  bool
+	}{
+		{"a.b.c", true},
+		{domain.Token(strings.Repeat("a", domain.MaxTokenLen)), true},
+		{"", false},
+		{domain.Token(strings.Repeat("a", domain.MaxTokenLen+1)), false},
+		{"a b", false},
+		{"a\tb", false},
+		{"a\x7fb", false},
+		{"a\xffb", false},
+	} {
+		err := tt.tok.Check()
+		if tt.ok != (err == nil) {
+			t.Errorf("Check(%.20q) = %v", tt.tok, err)
+		}
+		if err != nil && !errors.Is(err, domain.ErrMalformed) {
+			t.Errorf("Check(%.20q) = %v, want domain.ErrMalformed", tt.tok, err)
+		}
+	}
+}
+
+func TestUserAuthGeneration(t *testing.T) {
+	u := domain.UserAuth{AccessGeneration: "a", RefreshGeneration: "r"}
+	if u.Generation(domain.Access) != "a" || u.Generation(domain.Refresh) != "r" || u.Generation("x") != "" {
+		t.Errorf("Generation: %q %q %q", u.Generation(domain.Access), u.Generation(domain.Refresh), u.Generation("x"))
+	}
 }

@@ -34,6 +34,10 @@ var (
 	// ErrInvalidArgument: a caller passed an unusable value (empty user id,
 	// unknown token type, ...).
 	ErrInvalidArgument = errors.New("jwtauth: invalid argument")
+	// ErrMissingToken: the request carries no token at all (no
+	// Authorization header, or one of another scheme). Transports answer it
+	// 401 invalid_token with a realm in the challenge.
+	ErrMissingToken = errors.New("jwtauth: missing bearer token")
 	// ErrUnavailable: the store (or another dependency) could not answer.
 	// Security checks fail closed: a token is never valid when this occurs.
 	ErrUnavailable = errors.New("jwtauth: unavailable")

@@ -119,3 +119,28 @@ func (p DevicePolicy) Decide(active []Session, deviceID string) (LoginDecision, 
 		return d, nil
 	}
 }
+
+// UserAuth is the seed's model: a user's current generation per token type
+// (a random UUID; a token is valid only while its "gen" claim equals it,
+// so rotating one revokes every token of that type at once), with the
+// user's sessions that are not revoked, expired ones included (the caller
+// decides what is active at its clock). A Store loads it under the
+// per-user lock, creating missing generations.
+type UserAuth struct {
+	UserID            string
+	AccessGeneration  string
+	RefreshGeneration string
+	Sessions          []Session
+}
+
+// Generation returns the user's current generation for typ ("" for an
+// unknown type).
+func (u UserAuth) Generation(typ TokenType) string {
+	switch typ {
+	case Access:
+		return u.AccessGeneration
+	case Refresh:
+		return u.RefreshGeneration
+	}
+	return ""
+}

@@ -10,6 +10,25 @@ import (
 // input is malformed before any decoding work.
 const MaxTokenLen = 16 << 10
 
+// Token is a token as clients hold it: the compact JWE (or, with
+// encryption off, JWS) serialization.
+type Token string
+
+// Check reports whether t can be a token at all, before any decoding
+// work: 1 to MaxTokenLen bytes of visible ASCII (every character of a
+// compact serialization is). The error wraps ErrMalformed.
+func (t Token) Check() error {
+	if t == "" || len(t) > MaxTokenLen {
+		return fmt.Errorf("%w: empty or longer than %d bytes", ErrMalformed, MaxTokenLen)
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] <= 0x20 || t[i] >= 0x7f {
+			return fmt.Errorf("%w: invalid characters", ErrMalformed)
+		}
+	}
+	return nil
+}
+
 // TokenType tells access tokens from refresh tokens. It is the "typ" claim.
 type TokenType string
 

@@ -65,7 +65,8 @@ type faultRec struct {
 	retryAfter string
 	ctype      string
 	err        string
-	from, to   int32 // phase when sent and when answered
+	contract   string // how the answer breaks docs/openapi.yaml, if it does
+	from, to   int32  // phase when sent and when answered
 	start, end time.Time
 }
 
@@ -127,6 +128,11 @@ func (fr *faultRun) call(hc *http.Client, worker int, kind, method, path, device
 	rec.status = res.StatusCode
 	rec.retryAfter = res.Header.Get("Retry-After")
 	rec.ctype = res.Header.Get("Content-Type")
+	if c, err := contract(); err != nil {
+		rec.contract = err.Error()
+	} else if err := c.validate(method, path, resp{Status: res.StatusCode, Header: res.Header, Body: data}); err != nil {
+		rec.contract = err.Error()
+	}
 	var m map[string]any
 	if json.Unmarshal(data, &m) == nil {
 		rec.code, _ = m["error"].(string)
@@ -403,6 +409,7 @@ func faultReport(t *testing.T, cache bool, recs []faultRec, cutAt, restored time
 			continue
 		}
 		assert.True(t, r.status < 500 || r.status == http.StatusServiceUnavailable, "never a 5xx but 503: %s", what)
+		assert.Empty(t, r.contract, "docs/openapi.yaml: %s", what)
 		if r.status == http.StatusServiceUnavailable {
 			assert.Equal(t, "unavailable", r.code, what)
 			assert.Equal(t, "1", r.retryAfter, "Retry-After: %s", what)
@@ -540,6 +547,7 @@ func TestFaultDatabaseUnresponsive(t *testing.T) {
 		d := r.end.Sub(r.start).Round(time.Millisecond)
 		t.Logf("%s while the database is silent: %d %s after %s %s", r.kind, r.status, r.code, d, r.err)
 		assert.Equal(t, http.StatusServiceUnavailable, r.status, "%s: %s", r.kind, r.err)
+		assert.Empty(t, r.contract, "docs/openapi.yaml: %s", r.kind)
 		assert.Less(t, d, sqlstore.IOTimeout+2*time.Second, r.kind)
 	}
 }

@@ -351,6 +351,7 @@ func checkResponse(t *testing.T, method, path string, r resp) {
 	t.Helper()
 	what := fmt.Sprintf("%s %s → %d %s", method, path, r.Status, r.Body)
 	require.NotEqual(t, http.StatusInternalServerError, r.Status, "never a 500: %s", what)
+	checkContract(t, method, path, r)
 	require.Less(t, r.Status, 500, "no 5xx expected: %s", what)
 	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"), what)
 	if r.Status == http.StatusNoContent {

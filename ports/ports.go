@@ -7,18 +7,6 @@ import (
 	"github.com/jwtauth/jwtauth/domain"
 )
 
-// UserState is what a Store loads for a user under the per-user lock.
-type UserState struct {
-	UserID string
-	// AccessGeneration and RefreshGeneration are the user's current
-	// generations; the store creates them (random UUIDs) if missing.
-	AccessGeneration  string
-	RefreshGeneration string
-	// Sessions are the user's sessions that are not revoked, expired ones
-	// included (the caller decides what is active at its clock).
-	Sessions []domain.Session
-}
-
 // UserChange is what a locked update writes back. The zero value changes
 // nothing.
 type UserChange struct {
@@ -57,7 +45,7 @@ type Store interface {
 	// revoked sessions (see GenerationKey, SessionKey), only when the change
 	// commits: a refresh moves a session's last-seen time, which other
 	// instances cache for the idle timeout.
-	UpdateUser(ctx context.Context, userID string, fn func(UserState) (UserChange, error)) error
+	UpdateUser(ctx context.Context, userID string, fn func(domain.UserAuth) (UserChange, error)) error
 	// Prune deletes sessions that expired or were revoked before before,
 	// and, when idleBefore is not zero, sessions last seen before
 	// idleBefore. It returns how many it deleted.

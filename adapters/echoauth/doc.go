@@ -28,4 +28,8 @@
 // device_limit_reached (403), not_found (404), invalid_request (400; 413
 // for a body over 64 KiB) and unavailable (503, with Retry-After; also
 // every unexpected error: the adapter fails closed and never answers 500).
+// A request without a token is domain.ErrMissingToken. A custom
+// Config.ErrorHandler gets the error itself (match it with errors.Is),
+// StatusOf gives its status and code, and WriteError writes the default
+// answer.
 package echoauth

@@ -192,6 +192,43 @@ func (a *Auth[U]) Error(c echo.Context, err error) error {
 	return nil
 }
 
+// LoginResponse is the 200 body Login writes: {"access_token",
+// "refresh_token","token_type","expires_in","refresh_expires_in",
+// "session_id"}, for clients and tests that decode it. httpauth and
+// echoauth share the type.
+type LoginResponse = web.LoginResponse
+
+// ErrBodyTooLarge is the transport's error beside the domain sentinels (a
+// request without a token is domain.ErrMissingToken): the request body
+// exceeds 64 KiB (413 invalid_request). It wraps
+// domain.ErrInvalidArgument; check it with errors.Is. Unknown routes and
+// methods are Echo's own (its HTTPErrorHandler answers them).
+var ErrBodyTooLarge = web.ErrBodyTooLarge
+
+// StatusOf returns the HTTP status and the "error" code the adapter
+// answers err with (see the error table in the package doc), for a custom
+// Config.ErrorHandler: 401 invalid_token for domain.ErrMissingToken,
+// domain.ErrMalformed and domain.ErrInvalid, 401 token_expired for
+// domain.ErrExpired, ..., and 503 unavailable for domain.ErrUnavailable
+// and every error matching no entry (fail closed, never 500).
+func StatusOf(err error) (status int, code string) {
+	if err == nil {
+		return http.StatusOK, ""
+	}
+	p := web.Classify(err)
+	return p.Status, p.Code
+}
+
+// WriteError writes err as the default JSON error response of the error
+// table: the status and code of StatusOf, a fixed description, and the
+// WWW-Authenticate challenge on 401 or Retry-After on 503. It never writes
+// the error's text, and returns nil. A custom Config.ErrorHandler can call
+// it to keep the default answer after its own work (logging, metrics).
+func WriteError(c echo.Context, err error) error {
+	web.WriteError(c.Response(), c.Request(), nil, err)
+	return nil
+}
+
 // DecodeJSON decodes c's JSON request body into v (a pointer to a struct)
 // strictly: at most 64 KiB (larger: an error answered 413), one object,
 // valid UTF-8, no duplicate keys, no trailing data, matching types.
@@ -228,7 +265,7 @@ func (a *Auth[U]) private(fn func(http.ResponseWriter, *http.Request, app.Princi
 		p, ok := Principal[U](c)
 		if !ok {
 			// Only reachable if a Skipper skipped an auth route.
-			return a.Error(c, web.ErrNoCredentials)
+			return a.Error(c, domain.ErrMissingToken)
 		}
 		if err := fn(c.Response(), c.Request(), p); err != nil {
 			return a.Error(c, err)

@@ -61,7 +61,7 @@ func TestHooks(t *testing.T) {
 			mu.Lock()
 			gotErr = err
 			mu.Unlock()
-			if errors.Is(err, web.ErrNoCredentials) {
+			if errors.Is(err, domain.ErrMissingToken) {
 				return echo.NewHTTPError(http.StatusTeapot, "custom")
 			}
 			return c.String(http.StatusUnauthorized, "custom 401")
@@ -87,7 +87,7 @@ func TestHooks(t *testing.T) {
 
 	res, _ := webtest.Get(t, srv.URL+"/private", nil)
 	assert.Equal(t, http.StatusTeapot, res.StatusCode, "ErrorHandler's error goes to Echo")
-	assert.ErrorIs(t, lastErr(), web.ErrNoCredentials)
+	assert.ErrorIs(t, lastErr(), domain.ErrMissingToken)
 
 	res, body := webtest.Get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer garbage"}})
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
@@ -155,4 +155,36 @@ func TestWriteJSON(t *testing.T) {
 	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
 	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
 	assert.JSONEq(t, `{"a":"b"}`, rec.Body.String())
+}
+
+// A custom ErrorHandler matches the exported sentinels with errors.Is and
+// takes status and code from the exported table.
+func TestErrorHandlerWithExportedTable(t *testing.T) {
+	auth, err := echoauth.New(echoauth.Config[webtest.User]{
+		Service: webtest.NewService(t),
+		ErrorHandler: func(c echo.Context, err error) error {
+			status, code := echoauth.StatusOf(err)
+			c.Response().Header().Set("X-Code", code)
+			if errors.Is(err, domain.ErrMissingToken) {
+				return c.NoContent(status)
+			}
+			return echoauth.WriteError(c, err)
+		},
+	})
+	require.NoError(t, err)
+	e := echo.New()
+	auth.Mount(e.Group("/auth"))
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+
+	res, body := webtest.Get(t, srv.URL+"/auth/sessions", nil)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.Equal(t, "invalid_token", res.Header.Get("X-Code"))
+	assert.Empty(t, body)
+	res, body = webtest.Get(t, srv.URL+"/auth/sessions", http.Header{"Authorization": {"Bearer x"}})
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.JSONEq(t, `{"error":"invalid_token","error_description":"the token is invalid"}`, body)
+	status, code := echoauth.StatusOf(echoauth.ErrBodyTooLarge)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, status)
+	assert.Equal(t, "invalid_request", code)
 }

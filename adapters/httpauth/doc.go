@@ -10,13 +10,21 @@
 //
 //	auth, err := httpauth.New(httpauth.Config[User]{Service: svc})
 //	mux := http.NewServeMux()
-//	mux.Handle("/auth/", http.StripPrefix("/auth", auth.Handler()))
+//	mux.Handle("/auth/", auth.Handler())
 //	mux.HandleFunc("POST /auth/login", func(w http.ResponseWriter, r *http.Request) {
 //		// decode with httpauth.DecodeJSON, check the password, then:
 //		auth.Login(w, r, userID, user)
 //	})
 //	mux.Handle("GET /me", auth.Middleware(me))
 //	// in me: p, ok := httpauth.FromContext[User](r.Context())
+//
+// Handler matches its routes by the last segments of the request path, so
+// it can be mounted at any prefix by any router, stripped or not:
+//
+//	chi:           r.Mount("/auth", auth.Handler())
+//	gorilla/mux:   r.PathPrefix("/auth/").Handler(http.StripPrefix("/auth", auth.Handler()))
+//	http.ServeMux: mux.Handle("/auth/", auth.Handler())
+//	Echo group:    e.Group("/auth").Any("/*", echo.WrapHandler(auth.Handler()))
 //
 // The client the tokens are bound to is the TCP peer, or, behind proxies
 // listed in Config.TrustedProxies only, the X-Forwarded-For address left of
@@ -26,7 +34,11 @@
 // through one table shared with the Echo adapter: invalid_token,
 // token_expired, token_revoked, wrong_token_type, client_mismatch,
 // refresh_reused, invalid_credentials (401, with WWW-Authenticate),
-// device_limit_reached (403), not_found (404), invalid_request (400; 413
-// for a body over 64 KiB) and unavailable (503, with Retry-After; also
-// every unexpected error: the adapter fails closed and never answers 500).
+// device_limit_reached (403), not_found (404, also for unknown routes),
+// invalid_request (400; 405 for a route's path with another method; 413
+// for a body over 64 KiB) and unavailable (503, with Retry-After; also every unexpected
+// error: the adapter fails closed and never answers 500). A request
+// without a token is domain.ErrMissingToken. A custom Config.ErrorHandler
+// gets the error itself (match it with errors.Is), StatusOf gives its
+// status and code, and WriteError writes the default answer.
 package httpauth

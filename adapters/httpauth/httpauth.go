@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/jwtauth/jwtauth/adapters/internal/web"
 	"github.com/jwtauth/jwtauth/app"
@@ -57,7 +58,7 @@ type Config[U any] struct {
 type Auth[U any] struct {
 	cfg Config[U]
 	h   web.Handlers[U]
-	mux *http.ServeMux
+	mux http.Handler
 }
 
 // New validates cfg, applies its defaults and returns an Auth. It returns
@@ -105,8 +106,7 @@ func FromContext[U any](ctx context.Context) (app.Principal[U], bool) {
 	return web.FromContext[U](ctx)
 }
 
-// Handler returns the auth routes, with paths relative to where it is
-// mounted:
+// Handler returns the auth routes:
 //
 //	POST   /refresh        {"refresh_token"} → 200 {"access_token","token_type","expires_in"[,"refresh_token","refresh_expires_in"]}
 //	POST   /verify         {"token"}         → 200 {"valid":true,"token_type"} | 401 {"valid":false,"error"}
@@ -116,25 +116,99 @@ func FromContext[U any](ctx context.Context) (app.Principal[U], bool) {
 //	GET    /sessions       Bearer            → 200 [{"id","device_name","ip","created_at","last_seen_at","current"}]
 //	DELETE /sessions/{id}  Bearer            → 204 | 404
 //
-// Mount it under a prefix with http.StripPrefix, e.g.
-// mux.Handle("/auth/", http.StripPrefix("/auth", auth.Handler())), or
-// chi's r.Mount("/auth", auth.Handler()). Unknown paths and methods get
-// http.ServeMux's plain 404 and 405. Login is not among the routes: the
-// application checks credentials in its own handler and then calls Login.
+// A route is matched by the last path segments of the request, whatever
+// comes before them, so the handler works wherever a router mounts it,
+// whether or not the router strips the mount prefix:
+//
+//	chi:           r.Mount("/auth", auth.Handler())
+//	gorilla/mux:   r.PathPrefix("/auth/").Handler(http.StripPrefix("/auth", auth.Handler()))
+//	http.ServeMux: mux.Handle("/auth/", auth.Handler())
+//	Echo:          e.Group("/auth").Any("/*", echo.WrapHandler(auth.Handler()))
+//
+// Paths matching no route are answered 404 not_found, a route's path with
+// another method 405 invalid_request (with Allow), both as JSON error
+// bodies. Login is not among the routes: the application checks
+// credentials in its own handler and then calls Login.
 func (a *Auth[U]) Handler() http.Handler { return a.mux }
 
-func (a *Auth[U]) routes() *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /refresh", a.public(a.h.Refresh))
-	mux.HandleFunc("POST /verify", a.public(a.h.Verify))
-	mux.Handle("POST /logout", a.private(a.h.Logout))
-	mux.Handle("POST /logout/all", a.private(a.h.LogoutAll))
-	mux.Handle("POST /logout/others", a.private(a.h.LogoutOthers))
-	mux.Handle("GET /sessions", a.private(a.h.Sessions))
-	mux.Handle("DELETE /sessions/{id}", a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
-		return a.h.RevokeSession(w, r, p, r.PathValue("id"))
-	}))
-	return mux
+// route is one auth route: its method and last path segments ("*"
+// matches one non-empty segment, passed to serve).
+type route struct {
+	method string
+	path   []string
+	serve  func(w http.ResponseWriter, r *http.Request, param string)
+}
+
+// match reports whether segs ends with the route's path, and the segment
+// matching "*".
+func (rt route) match(segs []string) (param string, ok bool) {
+	if len(segs) < len(rt.path) {
+		return "", false
+	}
+	tail := segs[len(segs)-len(rt.path):]
+	for i, want := range rt.path {
+		switch {
+		case want == "*" && tail[i] != "":
+			param = tail[i]
+		case want != tail[i]:
+			return "", false
+		}
+	}
+	return param, true
+}
+
+// router serves the routes by the request path's last segments: the
+// longest route path that matches decides; with another method it is 405.
+type router struct {
+	routes []route
+	fail   func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+func (rr router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	longest := 0
+	var allow []string
+	for _, rt := range rr.routes {
+		if len(rt.path) < longest {
+			break // routes are sorted longest path first
+		}
+		param, ok := rt.match(segs)
+		if !ok {
+			continue
+		}
+		longest = len(rt.path)
+		if rt.method == r.Method {
+			rt.serve(w, r, param)
+			return
+		}
+		allow = append(allow, rt.method)
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		rr.fail(w, r, web.ErrMethodNotAllowed)
+		return
+	}
+	rr.fail(w, r, web.ErrRouteNotFound)
+}
+
+func (a *Auth[U]) routes() http.Handler {
+	h := func(fn http.HandlerFunc) func(http.ResponseWriter, *http.Request, string) {
+		return func(w http.ResponseWriter, r *http.Request, _ string) { fn(w, r) }
+	}
+	revoke := func(w http.ResponseWriter, r *http.Request, id string) {
+		a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
+			return a.h.RevokeSession(w, r, p, id)
+		}).ServeHTTP(w, r)
+	}
+	return router{fail: a.Error, routes: []route{
+		{http.MethodPost, []string{"logout", "all"}, h(a.private(a.h.LogoutAll).ServeHTTP)},
+		{http.MethodPost, []string{"logout", "others"}, h(a.private(a.h.LogoutOthers).ServeHTTP)},
+		{http.MethodDelete, []string{"sessions", "*"}, revoke},
+		{http.MethodPost, []string{"refresh"}, h(a.public(a.h.Refresh))},
+		{http.MethodPost, []string{"verify"}, h(a.public(a.h.Verify))},
+		{http.MethodPost, []string{"logout"}, h(a.private(a.h.Logout).ServeHTTP)},
+		{http.MethodGet, []string{"sessions"}, h(a.private(a.h.Sessions).ServeHTTP)},
+	}}
 }
 
 // Login is for the application's own login handler, after it checked the
@@ -168,6 +242,48 @@ func (a *Auth[U]) Error(w http.ResponseWriter, r *http.Request, err error) {
 	web.WriteError(w, r, a.cfg.Logger, err)
 }
 
+// LoginResponse is the 200 body Login writes: {"access_token",
+// "refresh_token","token_type","expires_in","refresh_expires_in",
+// "session_id"}, for clients and tests that decode it. httpauth and
+// echoauth share the type.
+type LoginResponse = web.LoginResponse
+
+// Errors of the transport, beside the domain sentinels (a request without
+// a token is domain.ErrMissingToken). Check them with errors.Is.
+var (
+	// ErrBodyTooLarge: the request body exceeds 64 KiB (413
+	// invalid_request). It wraps domain.ErrInvalidArgument.
+	ErrBodyTooLarge = web.ErrBodyTooLarge
+	// ErrRouteNotFound: no auth route has the request's path (404 not_found).
+	ErrRouteNotFound = web.ErrRouteNotFound
+	// ErrMethodNotAllowed: an auth route has the path but another method
+	// (405 invalid_request).
+	ErrMethodNotAllowed = web.ErrMethodNotAllowed
+)
+
+// StatusOf returns the HTTP status and the "error" code the adapter
+// answers err with (see the error table in the package doc), for a custom
+// Config.ErrorHandler: 401 invalid_token for domain.ErrMissingToken,
+// domain.ErrMalformed and domain.ErrInvalid, 401 token_expired for
+// domain.ErrExpired, ..., and 503 unavailable for domain.ErrUnavailable
+// and every error matching no entry (fail closed, never 500).
+func StatusOf(err error) (status int, code string) {
+	if err == nil {
+		return http.StatusOK, ""
+	}
+	p := web.Classify(err)
+	return p.Status, p.Code
+}
+
+// WriteError writes err as the default JSON error response of the error
+// table: the status and code of StatusOf, a fixed description, and the
+// WWW-Authenticate challenge on 401 or Retry-After on 503. It never writes
+// the error's text. A custom Config.ErrorHandler can call it to keep the
+// default answer after its own work (logging, metrics).
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	web.WriteError(w, r, nil, err)
+}
+
 // DecodeJSON decodes r's JSON body into v (a pointer to a struct)
 // strictly: at most 64 KiB (larger: an error answered 413), one object,
 // valid UTF-8, no duplicate keys, no trailing data, matching types.
@@ -192,7 +308,7 @@ func (a *Auth[U]) private(fn func(http.ResponseWriter, *http.Request, app.Princi
 		p, ok := FromContext[U](r.Context())
 		if !ok {
 			// Only reachable if the Skipper skipped an auth route.
-			a.Error(w, r, web.ErrNoCredentials)
+			a.Error(w, r, domain.ErrMissingToken)
 			return
 		}
 		if err := fn(w, r, p); err != nil {

@@ -83,7 +83,7 @@ func TestHooks(t *testing.T) {
 
 	res, _ := webtest.Get(t, srv.URL+"/private", nil)
 	assert.Equal(t, http.StatusTeapot, res.StatusCode)
-	assert.ErrorIs(t, lastErr(), web.ErrNoCredentials)
+	assert.ErrorIs(t, lastErr(), domain.ErrMissingToken)
 
 	res, _ = webtest.Get(t, srv.URL+"/private", http.Header{"Authorization": {"Bearer garbage"}})
 	assert.Equal(t, http.StatusTeapot, res.StatusCode)
@@ -124,7 +124,7 @@ func TestSkippedAuthRoutesStillRefuse(t *testing.T) {
 }
 
 // The handler mounts under a prefix in a plain ServeMux; unknown routes
-// get the mux's 404 and 405, never a 500.
+// get JSON 404 and 405, never a 500.
 func TestHandlerMounting(t *testing.T) {
 	auth, err := httpauth.New(httpauth.Config[webtest.User]{Service: webtest.NewService(t)})
 	require.NoError(t, err)
@@ -151,4 +151,62 @@ func TestFromContextTypeMismatch(t *testing.T) {
 	p, ok := httpauth.FromContext[string](ctx)
 	assert.True(t, ok)
 	assert.Equal(t, "x", p.UserID)
+}
+
+// A custom ErrorHandler matches the exported sentinels with errors.Is and
+// takes status and code from the exported table.
+func TestErrorHandlerWithExportedTable(t *testing.T) {
+	var got []error
+	var mu sync.Mutex
+	auth, err := httpauth.New(httpauth.Config[webtest.User]{
+		Service: webtest.NewService(t),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			mu.Lock()
+			got = append(got, err)
+			mu.Unlock()
+			status, code := httpauth.StatusOf(err)
+			w.Header().Set("X-Code", code)
+			if errors.Is(err, domain.ErrMissingToken) {
+				w.WriteHeader(status)
+				return
+			}
+			httpauth.WriteError(w, r, err)
+		},
+	})
+	require.NoError(t, err)
+	srv := httptest.NewServer(auth.Handler())
+	t.Cleanup(srv.Close)
+
+	res, body := webtest.Get(t, srv.URL+"/sessions", nil)
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.Equal(t, "invalid_token", res.Header.Get("X-Code"))
+	assert.Empty(t, body)
+	res, body = webtest.Get(t, srv.URL+"/nope", nil)
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+	assert.JSONEq(t, `{"error":"not_found","error_description":"no such route"}`, body)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, 2)
+	assert.ErrorIs(t, got[0], domain.ErrMissingToken)
+	assert.ErrorIs(t, got[1], httpauth.ErrRouteNotFound)
+}
+
+func TestStatusOf(t *testing.T) {
+	for _, tt := range []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{nil, http.StatusOK, ""},
+		{domain.ErrMissingToken, http.StatusUnauthorized, "invalid_token"},
+		{domain.ErrExpired, http.StatusUnauthorized, "token_expired"},
+		{domain.ErrDeviceLimitReached, http.StatusForbidden, "device_limit_reached"},
+		{httpauth.ErrBodyTooLarge, http.StatusRequestEntityTooLarge, "invalid_request"},
+		{httpauth.ErrMethodNotAllowed, http.StatusMethodNotAllowed, "invalid_request"},
+		{errors.New("boom"), http.StatusServiceUnavailable, "unavailable"},
+	} {
+		status, code := httpauth.StatusOf(tt.err)
+		assert.Equal(t, tt.status, status, "%v", tt.err)
+		assert.Equal(t, tt.code, code, "%v", tt.err)
+	}
 }

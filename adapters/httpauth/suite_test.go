@@ -22,7 +22,14 @@ func driver(t *testing.T, env webtest.Env) http.Handler {
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", http.StripPrefix("/auth", auth.Handler()))
-	mux.HandleFunc("POST "+webtest.LoginPath, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+webtest.LoginPath, loginHandler(auth))
+	mux.Handle("GET "+webtest.MePath, auth.Middleware(http.HandlerFunc(meHandler)))
+	return mux
+}
+
+// loginHandler is the application's login handler of the contract suite.
+func loginHandler(auth *httpauth.Auth[webtest.User]) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		var req webtest.LoginRequest
 		if err := httpauth.DecodeJSON(w, r, &req); err != nil {
 			auth.Error(w, r, err)
@@ -34,15 +41,16 @@ func driver(t *testing.T, env webtest.Env) http.Handler {
 			return
 		}
 		auth.Login(w, r, id, user)
-	})
-	mux.Handle("GET "+webtest.MePath, auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := httpauth.FromContext[webtest.User](r.Context())
-		if !ok {
-			w.WriteHeader(http.StatusInternalServerError) // fails the suite
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(webtest.NewMe(p, true))
-	})))
-	return mux
+	}
+}
+
+// meHandler is the application's protected route of the contract suite.
+func meHandler(w http.ResponseWriter, r *http.Request) {
+	p, ok := httpauth.FromContext[webtest.User](r.Context())
+	if !ok {
+		w.WriteHeader(http.StatusInternalServerError) // fails the suite
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(webtest.NewMe(p, true))
 }

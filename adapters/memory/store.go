@@ -102,7 +102,7 @@ func (s *Store) activeLocked(userID string) []domain.Session {
 // another user (domain.ErrInvalidArgument), and a revoked session it
 // replaces stays revoked, so that a Put built from a stale read cannot
 // revive it; a Revoke without RevokedAt is revoked at time.Now.
-func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
+func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error {
 	if err := ctx.Err(); err != nil {
 		return unavailable(err)
 	}
@@ -121,7 +121,7 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 	defer u.lock.Unlock()
 
 	s.mu.RLock()
-	state := ports.UserState{
+	state := domain.UserAuth{
 		UserID:            userID,
 		AccessGeneration:  u.access,
 		RefreshGeneration: u.refresh,

@@ -24,7 +24,7 @@ var limit3 = domain.DevicePolicy{Limit: 3, OnLimit: domain.EvictOldest}
 // lock, apply the device policy to the active sessions and put the new one.
 func login(ctx context.Context, st ports.Store, userID, deviceID string, policy domain.DevicePolicy) (domain.Session, error) {
 	var sess domain.Session
-	err := st.UpdateUser(ctx, userID, func(state ports.UserState) (ports.UserChange, error) {
+	err := st.UpdateUser(ctx, userID, func(state domain.UserAuth) (ports.UserChange, error) {
 		t := time.Now()
 		active := make([]domain.Session, 0, len(state.Sessions))
 		for _, s := range state.Sessions {
@@ -106,7 +106,7 @@ func TestPostgresUsersDoNotBlockEachOther(t *testing.T) {
 	holding, release := make(chan struct{}), make(chan struct{})
 	aliceDone := make(chan error, 1)
 	go func() {
-		aliceDone <- st.UpdateUser(ctx, "alice", func(ports.UserState) (ports.UserChange, error) {
+		aliceDone <- st.UpdateUser(ctx, "alice", func(domain.UserAuth) (ports.UserChange, error) {
 			close(holding)
 			<-release
 			return ports.UserChange{NewAccessGeneration: domain.NewGeneration()}, nil
@@ -124,7 +124,7 @@ func TestPostgresUsersDoNotBlockEachOther(t *testing.T) {
 	waitCtx, cancel2 := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel2()
 	called := false
-	err = st.UpdateUser(waitCtx, "alice", func(ports.UserState) (ports.UserChange, error) {
+	err = st.UpdateUser(waitCtx, "alice", func(domain.UserAuth) (ports.UserChange, error) {
 		called = true
 		return ports.UserChange{}, nil
 	})

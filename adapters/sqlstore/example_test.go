@@ -36,7 +36,7 @@ func ExampleNewSQLite() {
 	// session.
 	policy := domain.DevicePolicy{Limit: 1, OnLimit: domain.EvictOldest}
 	for _, device := range []string{"phone", "laptop"} {
-		err := store.UpdateUser(ctx, "alice", func(st ports.UserState) (ports.UserChange, error) {
+		err := store.UpdateUser(ctx, "alice", func(st domain.UserAuth) (ports.UserChange, error) {
 			d, err := policy.Decide(st.Sessions, device)
 			if err != nil {
 				return ports.UserChange{}, err

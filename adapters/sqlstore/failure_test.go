@@ -32,7 +32,7 @@ func assertAllUnavailable(t *testing.T, db *sqlx.DB, st ports.Store) {
 	_, err = st.Prune(ctx, now, now)
 	assert.ErrorIs(t, err, domain.ErrUnavailable, "Prune")
 	called := false
-	err = st.UpdateUser(ctx, "alice", func(ports.UserState) (ports.UserChange, error) {
+	err = st.UpdateUser(ctx, "alice", func(domain.UserAuth) (ports.UserChange, error) {
 		called = true
 		return ports.UserChange{}, nil
 	})

@@ -65,7 +65,7 @@ func TestPostgresNotify(t *testing.T) {
 		assert.ElementsMatch(t, []string{ports.GenerationKey("alice", domain.Access), ports.SessionKey(s1.ID)}, keys)
 	})
 	t.Run("failed change", func(t *testing.T) {
-		err := st.UpdateUser(ctx, "alice", func(ports.UserState) (ports.UserChange, error) {
+		err := st.UpdateUser(ctx, "alice", func(domain.UserAuth) (ports.UserChange, error) {
 			return ports.UserChange{Revoke: []string{s2.ID}}, domain.ErrDeviceLimitReached
 		})
 		require.ErrorIs(t, err, domain.ErrDeviceLimitReached)

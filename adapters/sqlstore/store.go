@@ -228,7 +228,7 @@ func (s *Store) Prune(ctx context.Context, before, idleBefore time.Time) (int64,
 // (holding a newline or NUL, say);
 // domain.ErrUnavailable when the database fails. fn must not call the
 // Store: it runs inside a transaction that holds a pooled connection.
-func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
+func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error {
 	if userID == "" {
 		return fmt.Errorf("%w: sqlstore: empty user id", domain.ErrInvalidArgument)
 	}
@@ -261,7 +261,7 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 
 // updateUser runs UpdateUser's transaction body and returns the
 // invalidation keys of the change.
-func (s *Store) updateUser(ctx context.Context, tx runner, userID string, fn func(ports.UserState) (ports.UserChange, error)) ([]string, error) {
+func (s *Store) updateUser(ctx context.Context, tx runner, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) ([]string, error) {
 	now := s.now()
 	ts := timeArg(now)
 	ensure := func() error {
@@ -302,7 +302,7 @@ func (s *Store) updateUser(ctx context.Context, tx runner, userID string, fn fun
 			return nil, err
 		}
 	}
-	state := ports.UserState{UserID: userID}
+	state := domain.UserAuth{UserID: userID}
 	for _, g := range gens {
 		switch domain.TokenType(g.TokenType) {
 		case domain.Access:

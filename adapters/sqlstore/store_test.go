@@ -81,8 +81,8 @@ func session(userID, deviceID string) domain.Session {
 	}
 }
 
-func change(c ports.UserChange) func(ports.UserState) (ports.UserChange, error) {
-	return func(ports.UserState) (ports.UserChange, error) { return c, nil }
+func change(c ports.UserChange) func(domain.UserAuth) (ports.UserChange, error) {
+	return func(domain.UserAuth) (ports.UserChange, error) { return c, nil }
 }
 
 func TestUpdateUserRefuses(t *testing.T) {
@@ -103,7 +103,7 @@ func TestUpdateUserRefuses(t *testing.T) {
 		tests := []struct {
 			name    string
 			userID  string
-			fn      func(ports.UserState) (ports.UserChange, error)
+			fn      func(domain.UserAuth) (ports.UserChange, error)
 			wantErr error
 		}{
 			{"empty user id", "", change(ports.UserChange{}), domain.ErrInvalidArgument},
@@ -156,7 +156,7 @@ func TestContextCancelled(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		called := false
-		err := st.UpdateUser(ctx, "alice", func(ports.UserState) (ports.UserChange, error) {
+		err := st.UpdateUser(ctx, "alice", func(domain.UserAuth) (ports.UserChange, error) {
 			called = true
 			return ports.UserChange{}, nil
 		})

@@ -4,7 +4,15 @@
 //	jwtauth migrate         create or upgrade the database tables
 //	jwtauth keygen          print fresh JWTAUTH_SIGNING_KEY and JWTAUTH_ENCRYPTION_KEYS
 //	jwtauth inspect TOKEN   decrypt a token and print its headers and claims ("-": stdin)
-//	jwtauth help            list the commands
+//	jwtauth help [command]  list the commands, or explain one
+//
+// help, -h and --help, for the program or after a command, print the usage
+// on stdout and exit 0; an unknown command or a wrong argument prints it on
+// stderr and exits 2. inspect also reports whether it could ask the
+// configured store about revocation ("revocation": {"checked", "revoked",
+// "reason"}) without ever creating or migrating a database. Every command
+// warns about JWTAUTH_* variables it does not know, naming the nearest
+// known one.
 //
 // Every command reads the JWTAUTH_* environment variables (see
 // docs/configuration.md). Outside production, serve and inspect use the

@@ -44,6 +44,15 @@ func mapLookup(env map[string]string) func(string) (string, bool) {
 	}
 }
 
+// environ returns env as os.Environ would.
+func environ(env map[string]string) []string {
+	var out []string
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
 // testEnv returns the variables of a test server in its own data dir,
 // overridden by extra.
 func testEnv(t *testing.T, extra map[string]string) map[string]string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -34,9 +35,12 @@ type inspection struct {
 	// Signature: "valid", "invalid", or why it could not be checked.
 	Signature string `json:"signature"`
 	// Validation is "ok" when the token passes every check of the codec
-	// (signature, algorithm, exp, nbf, iat, iss, aud, required claims),
-	// else the reason. Revocation is not checked: that needs the store.
+	// (signature, algorithm, exp, nbf, iat, iss, aud, required claims) and
+	// is not known to be revoked, else the reason.
 	Validation string `json:"validation"`
+	// Revocation says whether the configured store was asked and, if so,
+	// whether the token is revoked.
+	Revocation revocation `json:"revocation"`
 	// Expiry describes the exp claim.
 	Expiry expiry `json:"expiry"`
 }
@@ -51,9 +55,9 @@ type expiry struct {
 // runInspect decrypts a token with the configured keys and prints its
 // headers, claims, signature check and expiry. It exits 1 when the token
 // cannot be decrypted or decoded, or its signature is invalid.
-func runInspect(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+func runInspect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
 	if len(args) != 1 {
-		fmt.Fprintf(stderr, "jwtauth inspect: want one argument, the token or - for stdin\n\n%s", usage)
+		fmt.Fprintf(stderr, "jwtauth inspect: want one argument, the token or - for stdin\n\n%s", commandUsage["inspect"])
 		return 2
 	}
 	raw := args[0]
@@ -71,7 +75,7 @@ func runInspect(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup
 	}
 	cfg, err := jwtauth.LoadConfig(lookup)
 	if err == nil && !cfg.Production() {
-		err = devKeys(&cfg, slog.New(slog.DiscardHandler), false)
+		err = cfg.DevKeys(slog.New(slog.DiscardHandler), false)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "jwtauth inspect: %v\n", err)
@@ -81,6 +85,14 @@ func runInspect(args []string, stdin io.Reader, stdout, stderr io.Writer, lookup
 	if err != nil {
 		fmt.Fprintf(stderr, "jwtauth inspect: %v\n", err)
 		return 1
+	}
+	if out.Signature == "valid" {
+		out.Revocation = checkRevocation(ctx, cfg, out.Claims)
+	} else {
+		out.Revocation = notChecked("the signature is not valid")
+	}
+	if out.Revocation.Revoked != nil && *out.Revocation.Revoked && out.Validation == "ok" {
+		out.Validation = "revoked: " + out.Revocation.Reason
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/jwtauth/jwtauth"
 )
 
 // runKeygen prints a fresh signing key (64 bytes: long enough for HS256,
@@ -11,11 +13,11 @@ import (
 // format, and nothing else.
 func runKeygen(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
-		fmt.Fprintf(stderr, "jwtauth keygen: unexpected arguments %q\n\n%s", args, usage)
+		fmt.Fprintf(stderr, "jwtauth keygen: unexpected arguments %q\n\n%s", args, commandUsage["keygen"])
 		return 2
 	}
 	fmt.Fprintf(stdout, "%s=%s\n%s=%s\n",
-		envSigningKey, newSigningKey(64),
-		envEncryptionKeys, newEncryptionKeys(time.Now()))
+		"JWTAUTH_SIGNING_KEY", jwtauth.GenerateSigningKey(64),
+		"JWTAUTH_ENCRYPTION_KEYS", jwtauth.GenerateEncryptionKeys(time.Now()))
 	return 0
 }

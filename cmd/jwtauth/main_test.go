@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,44 +30,86 @@ import (
 func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(t.Context(), args, strings.NewReader(stdin), &out, &errb, mapLookup(env))
+	code = run(t.Context(), args, strings.NewReader(stdin), &out, &errb, mapLookup(env), environ(env))
 	return code, out.String(), errb.String()
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"help"}, {"--help"}, {"bogus"}, {"keygen", "extra"}, {"inspect"}, {"serve", "x"}} {
+	// Help for the program: stdout, exit 0.
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"-help"}} {
 		code, out, errOut := runCmd(t, nil, "", args...)
-		assert.Equal(t, 2, code, "%q", args)
-		assert.Empty(t, out)
-		assert.Contains(t, errOut, "usage: jwtauth <command>")
+		assert.Equal(t, 0, code, "%q", args)
+		assert.Empty(t, errOut, "%q", args)
+		assert.Contains(t, out, "usage: jwtauth <command>", "%q", args)
 	}
+	// Help for each command, however asked: stdout, exit 0, nothing run
+	// (inspect --help is not read as a token, serve --help serves nothing).
+	for _, cmd := range []string{"serve", "migrate", "keygen", "inspect"} {
+		for _, args := range [][]string{{"help", cmd}, {cmd, "--help"}, {cmd, "-h"}, {cmd, "-help"}, {cmd, "help"}} {
+			code, out, errOut := runCmd(t, nil, "", args...)
+			assert.Equal(t, 0, code, "%q", args)
+			assert.Empty(t, errOut, "%q", args)
+			assert.True(t, strings.HasPrefix(out, "usage: jwtauth "+cmd), "%q: %s", args, out)
+		}
+	}
+	// Usage errors: stderr, exit 2.
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "usage: jwtauth <command>"},
+		{[]string{"bogus"}, "usage: jwtauth <command>"},
+		{[]string{"--bogus"}, "usage: jwtauth <command>"},
+		{[]string{"help", "bogus"}, "usage: jwtauth <command>"},
+		{[]string{"keygen", "extra"}, "usage: jwtauth keygen"},
+		{[]string{"inspect"}, "usage: jwtauth inspect"},
+		{[]string{"inspect", "a", "b"}, "usage: jwtauth inspect"},
+		{[]string{"serve", "x"}, "usage: jwtauth serve"},
+		{[]string{"migrate", "x"}, "usage: jwtauth migrate"},
+	} {
+		code, out, errOut := runCmd(t, nil, "", tt.args...)
+		assert.Equal(t, 2, code, "%q", tt.args)
+		assert.Empty(t, out, "%q", tt.args)
+		assert.Contains(t, errOut, tt.want, "%q", tt.args)
+	}
+	code, _, errOut := runCmd(t, nil, "", "bogus")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `unknown command "bogus"`)
 }
 
 func TestKeygen(t *testing.T) {
 	code, out, errOut := runCmd(t, nil, "", "keygen")
 	require.Equal(t, 0, code)
 	assert.Empty(t, errOut)
-	re := regexp.MustCompile(`^JWTAUTH_SIGNING_KEY=([A-Za-z0-9+/]{86}==)\nJWTAUTH_ENCRYPTION_KEYS=(k\d{8}:[A-Za-z0-9+/]{43}=)\n$`)
+	re := regexp.MustCompile(`^JWTAUTH_SIGNING_KEY=([A-Za-z0-9+/]{86}==)\nJWTAUTH_ENCRYPTION_KEYS=((k\d{8}-[0-9a-f]{12}):[A-Za-z0-9+/]{43}=)\n$`)
 	m := re.FindStringSubmatch(out)
 	require.NotNil(t, m, "output %q", out)
 	cfg, err := jwtauth.LoadConfig(mapLookup(map[string]string{
-		"JWTAUTH_ENV": "production", envSigningKey: m[1], envEncryptionKeys: m[2],
+		"JWTAUTH_ENV": "production", "JWTAUTH_SIGNING_KEY": m[1], "JWTAUTH_ENCRYPTION_KEYS": m[2],
 	}))
 	require.NoError(t, err, "keygen's output is a valid production configuration")
 	assert.Len(t, cfg.SigningKey, 64)
 	for _, alg := range []string{"HS384", "HS512"} {
 		_, err := jwtauth.LoadConfig(mapLookup(map[string]string{
-			"JWTAUTH_ENV": "production", "JWTAUTH_SIGNING_ALG": alg, envSigningKey: m[1], envEncryptionKeys: m[2],
+			"JWTAUTH_ENV": "production", "JWTAUTH_SIGNING_ALG": alg, "JWTAUTH_SIGNING_KEY": m[1], "JWTAUTH_ENCRYPTION_KEYS": m[2],
 		}))
 		assert.NoError(t, err, "the key is long enough for %s", alg)
 	}
 
+	// A same-day rotation: the new ring first, the old key after it.
 	_, again, _ := runCmd(t, nil, "", "keygen")
 	assert.NotEqual(t, out, again)
+	m2 := re.FindStringSubmatch(again)
+	require.NotNil(t, m2, "output %q", again)
+	assert.NotEqual(t, m[3], m2[3], "two keygen runs the same day give different key ids")
+	_, err = jwtauth.LoadConfig(mapLookup(map[string]string{
+		"JWTAUTH_ENV": "production", "JWTAUTH_SIGNING_KEY": m[1], "JWTAUTH_ENCRYPTION_KEYS": m2[2] + "," + m[2],
+	}))
+	assert.NoError(t, err, "the rotated ring has no duplicate key id")
 }
 
 func TestServeRejectsBadConfiguration(t *testing.T) {
-	secret := newSigningKey(16)
+	secret := jwtauth.GenerateSigningKey(16)
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -73,9 +117,9 @@ func TestServeRejectsBadConfiguration(t *testing.T) {
 	}{
 		{"bad duration", map[string]string{"JWTAUTH_ACCESS_TTL": "soon"}, "JWTAUTH_ACCESS_TTL"},
 		{"bad policy", map[string]string{"JWTAUTH_DEVICE_POLICY": "kick"}, "JWTAUTH_DEVICE_POLICY"},
-		{"short key", map[string]string{envSigningKey: secret}, "JWTAUTH_SIGNING_KEY"},
+		{"short key", map[string]string{"JWTAUTH_SIGNING_KEY": secret}, "JWTAUTH_SIGNING_KEY"},
 		{"production without keys", map[string]string{"JWTAUTH_ENV": "production"}, "JWTAUTH_SIGNING_KEY"},
-		{"production without encryption keys", map[string]string{"JWTAUTH_ENV": "production", envSigningKey: newSigningKey(32)}, "JWTAUTH_ENCRYPTION_KEYS"},
+		{"production without encryption keys", map[string]string{"JWTAUTH_ENV": "production", "JWTAUTH_SIGNING_KEY": jwtauth.GenerateSigningKey(32)}, "JWTAUTH_ENCRYPTION_KEYS"},
 		{"bad demo users", map[string]string{"JWTAUTH_DEMO_USERS": "alice"}, "JWTAUTH_DEMO_USERS"},
 		{"bad database url", map[string]string{"JWTAUTH_DATABASE_URL": "mysql://x"}, "JWTAUTH_DATABASE_URL"},
 	}
@@ -95,14 +139,14 @@ func TestServeRejectsBadConfiguration(t *testing.T) {
 }
 
 func TestServeRunsUntilCancelled(t *testing.T) {
-	env := testEnv(t, nil)
+	env := testEnv(t, map[string]string{"JWTAUTH_DEVICE_LIMT": "3"})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	pr, pw := io.Pipe()
 	var errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, strings.NewReader(""), pw, &errOut, mapLookup(env))
+		done <- run(ctx, []string{"serve"}, strings.NewReader(""), pw, &errOut, mapLookup(env), environ(env))
 		_ = pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -123,6 +167,16 @@ func TestServeRunsUntilCancelled(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 	assert.Contains(t, errOut.String(), "shutting down")
+	assert.Contains(t, errOut.String(), "JWTAUTH_DEVICE_LIMT is not a known variable and is ignored; did you mean JWTAUTH_DEVICE_LIMIT?")
+}
+
+func TestUnknownVariablesWarnedByEveryCommand(t *testing.T) {
+	env := map[string]string{"JWTAUTH_DATA_DIR": t.TempDir(), "JWTAUTH_ACESS_TTL": "1m"}
+	for _, args := range [][]string{{"migrate"}, {"inspect", "not-a-token"}} {
+		_, _, errOut := runCmd(t, env, "", args...)
+		assert.Contains(t, errOut, "warning: JWTAUTH_ACESS_TTL is not a known variable and is ignored; did you mean JWTAUTH_ACCESS_TTL?", "%q", args)
+		assert.NotContains(t, errOut, "1m", "values are never quoted")
+	}
 }
 
 func TestMigrate(t *testing.T) {
@@ -155,9 +209,10 @@ func TestMigrateUnreachableDatabase(t *testing.T) {
 // inspectEnv is a configuration with fixed keys.
 func inspectEnv(t *testing.T) (map[string]string, jwtauth.Config) {
 	env := map[string]string{
-		"JWTAUTH_ENV":     "production",
-		envSigningKey:     newSigningKey(32),
-		envEncryptionKeys: newEncryptionKeys(time.Now()),
+		"JWTAUTH_ENV":             "production",
+		"JWTAUTH_DATA_DIR":        t.TempDir(),
+		"JWTAUTH_SIGNING_KEY":     jwtauth.GenerateSigningKey(32),
+		"JWTAUTH_ENCRYPTION_KEYS": jwtauth.GenerateEncryptionKeys(time.Now()),
 	}
 	cfg, err := jwtauth.LoadConfig(mapLookup(env))
 	require.NoError(t, err)
@@ -220,7 +275,7 @@ func TestInspect(t *testing.T) {
 	for _, k := range cfg.EncryptionKeys {
 		assert.NotContains(t, out, string(k.Secret))
 	}
-	assert.NotContains(t, out, env[envSigningKey])
+	assert.NotContains(t, out, env["JWTAUTH_SIGNING_KEY"])
 
 	// From stdin, with a Bearer prefix.
 	code, out2, _ := runCmd(t, env, "Bearer "+pair.RefreshToken+"\n", "inspect", "-")
@@ -277,4 +332,86 @@ func TestInspectUsesDevelopmentKeysFile(t *testing.T) {
 	code, out, errOut := runCmd(t, map[string]string{"JWTAUTH_DATA_DIR": env["JWTAUTH_DATA_DIR"]}, "", "inspect", pair.AccessToken)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, `"signature": "valid"`)
+}
+
+// inspect asks the configured store: a live token is "not revoked", a
+// logged-out one "revoked" (and not "validation": "ok"), and without a
+// database it says it did not check.
+func TestInspectRevocation(t *testing.T) {
+	type rev struct {
+		Checked bool
+		Revoked *bool
+		Reason  string
+	}
+	type result struct {
+		Validation string
+		Revocation rev
+	}
+	inspectOut := func(t *testing.T, env map[string]string, token string) result {
+		t.Helper()
+		code, out, errOut := runCmd(t, env, "", "inspect", token)
+		require.Equal(t, 0, code, errOut)
+		var r result
+		require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+		return r
+	}
+	backends := map[string]func(t *testing.T, env map[string]string){
+		"sqlite":   func(*testing.T, map[string]string) {},
+		"postgres": func(t *testing.T, env map[string]string) { env["JWTAUTH_DATABASE_URL"] = pgtest.DSN(t) },
+	}
+	for name, setup := range backends {
+		t.Run(name, func(t *testing.T) {
+			env, _ := inspectEnv(t)
+			setup(t, env)
+			cfg, err := jwtauth.LoadConfig(mapLookup(env))
+			require.NoError(t, err)
+			if name == "sqlite" {
+				r := inspectOut(t, env, issue(t, cfg, 0).AccessToken)
+				assert.False(t, r.Revocation.Checked)
+				assert.Nil(t, r.Revocation.Revoked)
+				assert.Contains(t, r.Revocation.Reason, "not checked: no SQLite database at")
+				_, err := os.Stat(filepath.Join(env["JWTAUTH_DATA_DIR"], "jwtauth.db"))
+				assert.True(t, os.IsNotExist(err), "inspect creates no database")
+			}
+			// Log in and out on the real store, closing it between steps.
+			withService := func(fn func(svc *app.Service[DemoUser])) {
+				b, cleanup, err := jwtauth.OpenBackend(t.Context(), cfg)
+				require.NoError(t, err)
+				defer cleanup()
+				svc, err := jwtauth.NewService[DemoUser](cfg, b, nil)
+				require.NoError(t, err)
+				fn(svc)
+			}
+			var pair app.Pair
+			withService(func(svc *app.Service[DemoUser]) {
+				pair, err = svc.Login(t.Context(), "user-1", DemoUser{ID: "user-1"}, domain.ClientInfo{DeviceID: "d1"})
+				require.NoError(t, err)
+			})
+			r := inspectOut(t, env, pair.AccessToken)
+			assert.Equal(t, "ok", r.Validation)
+			assert.True(t, r.Revocation.Checked, r.Revocation.Reason)
+			require.NotNil(t, r.Revocation.Revoked)
+			assert.False(t, *r.Revocation.Revoked)
+
+			withService(func(svc *app.Service[DemoUser]) { require.NoError(t, svc.Logout(t.Context(), pair.SessionID)) })
+			for _, tok := range []string{pair.AccessToken, pair.RefreshToken} {
+				r = inspectOut(t, env, tok)
+				assert.True(t, r.Revocation.Checked)
+				require.NotNil(t, r.Revocation.Revoked)
+				assert.True(t, *r.Revocation.Revoked)
+				assert.Contains(t, r.Revocation.Reason, "session was revoked")
+				assert.True(t, strings.HasPrefix(r.Validation, "revoked: "), r.Validation)
+			}
+
+			withService(func(svc *app.Service[DemoUser]) {
+				pair, err = svc.Login(t.Context(), "user-1", DemoUser{ID: "user-1"}, domain.ClientInfo{DeviceID: "d1"})
+				require.NoError(t, err)
+				require.NoError(t, svc.Invalidate(t.Context(), "user-1", domain.Access))
+			})
+			r = inspectOut(t, env, pair.AccessToken)
+			require.NotNil(t, r.Revocation.Revoked)
+			assert.True(t, *r.Revocation.Revoked)
+			assert.Contains(t, r.Revocation.Reason, "access generation was rotated")
+		})
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/jmoiron/sqlx"
@@ -18,7 +17,7 @@ import (
 // and applies the embedded migrations.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
 	if len(args) > 0 {
-		fmt.Fprintf(stderr, "jwtauth migrate: unexpected arguments %q\n\n%s", args, usage)
+		fmt.Fprintf(stderr, "jwtauth migrate: unexpected arguments %q\n\n%s", args, commandUsage["migrate"])
 		return 2
 	}
 	// Migrating needs no keys, so production's key requirement is not
@@ -59,8 +58,8 @@ func openDB(ctx context.Context, cfg jwtauth.Config) (*sqlx.DB, error) {
 	if jwtauth.IsPostgresURL(cfg.DatabaseURL) {
 		return sqlstore.OpenPostgres(ctx, cfg.DatabaseURL)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("%w: JWTAUTH_DATA_DIR: %w", jwtauth.ErrConfig, pathErr(err))
+	if err := jwtauth.MakeDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	return sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "jwtauth.db"))
 }

@@ -30,10 +30,9 @@ func loadServeConfig(lookup func(string) (string, bool), log func(env string) *s
 	}
 	logger := log(cfg.Env)
 	if !cfg.Production() {
-		if err := devKeys(&cfg, logger, true); err != nil {
+		if err := cfg.DevKeys(logger, true); err != nil {
 			return cfg, logger, err
 		}
-		checkKeysFileMode(cfg.DataDir, logger)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, logger, err
@@ -42,9 +41,10 @@ func loadServeConfig(lookup func(string) (string, bool), log func(env string) *s
 }
 
 // runServe runs the reference server until ctx ends.
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+// warnings (unknown variables) are logged once the logger exists.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool), warnings []string) int {
 	if len(args) > 0 {
-		fmt.Fprintf(stderr, "jwtauth serve: unexpected arguments %q\n\n%s", args, usage)
+		fmt.Fprintf(stderr, "jwtauth serve: unexpected arguments %q\n\n%s", args, commandUsage["serve"])
 		return 2
 	}
 	cfg, log, err := loadServeConfig(lookup, func(env string) *slog.Logger { return newLogger(stderr, env) })
@@ -53,6 +53,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, look
 		return 2
 	}
 	slog.SetDefault(log) // the adapters' own logs (e.g. the PostgreSQL listener) go the same way
+	for _, w := range warnings {
+		log.Warn(w)
+	}
 	log.Info("starting jwtauth reference server", "env", cfg.Env, "store", storeDescription(cfg),
 		"encrypt", cfg.Encrypt, "cache", cfg.Cache, "ip_binding", cfg.IPBinding,
 		"device_limit", cfg.DeviceLimit, "device_policy", cfg.DevicePolicy,

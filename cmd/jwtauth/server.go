@@ -28,10 +28,13 @@ const (
 	readTimeout       = 10 * time.Second
 	writeTimeout      = 10 * time.Second
 	idleTimeout       = 60 * time.Second
-	maxHeaderBytes    = 16 << 10
-	shutdownTimeout   = 10 * time.Second
-	pruneInterval     = 10 * time.Minute
-	healthTimeout     = 2 * time.Second
+	// maxHeaderBytes leaves room for an Authorization header well over
+	// domain.MaxTokenLen, so that an oversized token reaches the handlers
+	// and gets the contract's JSON 401, never Go's plain-text 431.
+	maxHeaderBytes  = 4 * domain.MaxTokenLen
+	shutdownTimeout = 10 * time.Second
+	pruneInterval   = 10 * time.Minute
+	healthTimeout   = 2 * time.Second
 )
 
 // server is the reference server: the echoauth adapter's routes, a login

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,31 +11,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/jwtauth/jwtauth"
 	"github.com/jwtauth/jwtauth/internal/pgtest"
+	"github.com/jwtauth/jwtauth/jwtauthtest"
 )
 
 // startApp runs the application in-process on a fresh PostgreSQL database
 // (skipped without PostgreSQL unless CI=true) with a seeded admin.
 func startApp(t *testing.T) string {
 	t.Helper()
-	dsn := pgtest.DSN(t)
-	key := func() string {
-		b := make([]byte, 32)
-		_, _ = rand.Read(b)
-		return base64.StdEncoding.EncodeToString(b)
-	}
-	env := map[string]string{
-		"JWTAUTH_ENV":             "test",
-		"JWTAUTH_DATABASE_URL":    dsn,
-		"JWTAUTH_SIGNING_KEY":     key(),
-		"JWTAUTH_ENCRYPTION_KEYS": "k1:" + key(),
-	}
-	cfg, err := jwtauth.LoadConfig(func(name string) (string, bool) {
-		v, ok := env[name]
-		return v, ok
-	})
-	require.NoError(t, err)
+	cfg := jwtauthtest.Config(t) // JWTAUTH_ENV=test, fresh keys
+	cfg.DatabaseURL = pgtest.DSN(t)
 	s, cleanup, err := newServer(t.Context(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(cleanup)
@@ -56,7 +39,8 @@ type response struct {
 	List   []any          // an array body
 }
 
-// call sends a JSON request with an optional bearer token.
+// call sends a JSON request with an optional bearer token, from the
+// test kit's device.
 func call(t *testing.T, method, url, token string, body any) response {
 	t.Helper()
 	var rd io.Reader
@@ -68,8 +52,9 @@ func call(t *testing.T, method, url, token string, body any) response {
 	req, err := http.NewRequestWithContext(t.Context(), method, url, rd)
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Device-ID", jwtauthtest.DeviceID)
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		jwtauthtest.Authorize(req, token)
 	}
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -89,9 +74,8 @@ func call(t *testing.T, method, url, token string, body any) response {
 // tokens logs in and returns the access and refresh tokens.
 func tokens(t *testing.T, base, email, password string) (access, refresh string) {
 	t.Helper()
-	r := call(t, http.MethodPost, base+"/login", "", credentials{Email: email, Password: password})
-	require.Equal(t, http.StatusOK, r.Status, "login %s: %v", email, r.Body)
-	return r.Body["access_token"].(string), r.Body["refresh_token"].(string)
+	lr := jwtauthtest.PostLogin(t, base+"/login", credentials{Email: email, Password: password})
+	return lr.AccessToken, lr.RefreshToken
 }
 
 func TestRoleChange(t *testing.T) {

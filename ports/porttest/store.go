@@ -83,7 +83,7 @@ func newSession(userID, deviceID string, created time.Time) domain.Session {
 // apply commits change for userID.
 func apply(t *testing.T, s ports.Store, userID string, change ports.UserChange) {
 	t.Helper()
-	require.NoError(t, s.UpdateUser(t.Context(), userID, func(ports.UserState) (ports.UserChange, error) {
+	require.NoError(t, s.UpdateUser(t.Context(), userID, func(domain.UserAuth) (ports.UserChange, error) {
 		return change, nil
 	}))
 }
@@ -95,10 +95,10 @@ func put(t *testing.T, s ports.Store, userID string, sessions ...domain.Session)
 }
 
 // state returns what UpdateUser loads for userID, changing nothing.
-func state(t *testing.T, s ports.Store, userID string) ports.UserState {
+func state(t *testing.T, s ports.Store, userID string) domain.UserAuth {
 	t.Helper()
-	var st ports.UserState
-	require.NoError(t, s.UpdateUser(t.Context(), userID, func(got ports.UserState) (ports.UserChange, error) {
+	var st domain.UserAuth
+	require.NoError(t, s.UpdateUser(t.Context(), userID, func(got domain.UserAuth) (ports.UserChange, error) {
 		st = got
 		return ports.UserChange{}, nil
 	}))
@@ -238,7 +238,7 @@ func (s storeSuite) rotatesGenerations(t *testing.T) {
 func (s storeSuite) callsFnOnce(t *testing.T) {
 	st := s.newStore(t, nil)
 	calls := 0
-	require.NoError(t, st.UpdateUser(t.Context(), "alice", func(ports.UserState) (ports.UserChange, error) {
+	require.NoError(t, st.UpdateUser(t.Context(), "alice", func(domain.UserAuth) (ports.UserChange, error) {
 		calls++
 		return ports.UserChange{Put: []domain.Session{newSession("alice", "d", base)}}, nil
 	}))
@@ -275,7 +275,7 @@ func (s storeSuite) fnErrorWritesNothing(t *testing.T) {
 	spy.Reset()
 
 	fresh := newSession("alice", "laptop", base.Add(time.Minute))
-	err := st.UpdateUser(t.Context(), "alice", func(ports.UserState) (ports.UserChange, error) {
+	err := st.UpdateUser(t.Context(), "alice", func(domain.UserAuth) (ports.UserChange, error) {
 		return ports.UserChange{
 			NewAccessGeneration:  domain.NewGeneration(),
 			NewRefreshGeneration: domain.NewGeneration(),
@@ -296,7 +296,7 @@ func (s storeSuite) fnErrorWritesNothing(t *testing.T) {
 
 	// A user's very first update writes nothing either, not even the
 	// generations.
-	err = st.UpdateUser(t.Context(), "carol", func(ports.UserState) (ports.UserChange, error) {
+	err = st.UpdateUser(t.Context(), "carol", func(domain.UserAuth) (ports.UserChange, error) {
 		return ports.UserChange{Put: []domain.Session{newSession("carol", "d", base)}}, errBoom
 	})
 	require.ErrorIs(t, err, errBoom)
@@ -433,7 +433,7 @@ func (s storeSuite) revokeOtherUser(t *testing.T) {
 	a := newSession("alice", "a", base)
 	put(t, st, "alice", a)
 	// The store may ignore or refuse the foreign id; it must not revoke it.
-	_ = st.UpdateUser(t.Context(), "bob", func(ports.UserState) (ports.UserChange, error) {
+	_ = st.UpdateUser(t.Context(), "bob", func(domain.UserAuth) (ports.UserChange, error) {
 		return ports.UserChange{Revoke: []string{a.ID}, RevokedAt: base}, nil
 	})
 	got, err := st.Session(t.Context(), a.ID)
@@ -517,7 +517,7 @@ func (s storeSuite) publish(t *testing.T) {
 	tests := []struct {
 		name string
 		user string
-		fn   func(ports.UserState) (ports.UserChange, error)
+		fn   func(domain.UserAuth) (ports.UserChange, error)
 		// want are the keys announced; allowed may be announced too.
 		want, allowed []string
 		wantErr       error
@@ -525,12 +525,12 @@ func (s storeSuite) publish(t *testing.T) {
 		{
 			name: "nothing changed",
 			user: "alice",
-			fn:   func(ports.UserState) (ports.UserChange, error) { return ports.UserChange{}, nil },
+			fn:   func(domain.UserAuth) (ports.UserChange, error) { return ports.UserChange{}, nil },
 		},
 		{
 			name: "access generation rotated",
 			user: "alice",
-			fn: func(ports.UserState) (ports.UserChange, error) {
+			fn: func(domain.UserAuth) (ports.UserChange, error) {
 				return ports.UserChange{NewAccessGeneration: domain.NewGeneration()}, nil
 			},
 			want: []string{accessKey},
@@ -538,7 +538,7 @@ func (s storeSuite) publish(t *testing.T) {
 		{
 			name: "refresh generation rotated",
 			user: "alice",
-			fn: func(ports.UserState) (ports.UserChange, error) {
+			fn: func(domain.UserAuth) (ports.UserChange, error) {
 				return ports.UserChange{NewRefreshGeneration: domain.NewGeneration()}, nil
 			},
 			want: []string{refreshKey},
@@ -546,7 +546,7 @@ func (s storeSuite) publish(t *testing.T) {
 		{
 			name: "both rotated",
 			user: "alice",
-			fn: func(ports.UserState) (ports.UserChange, error) {
+			fn: func(domain.UserAuth) (ports.UserChange, error) {
 				return ports.UserChange{NewAccessGeneration: domain.NewGeneration(), NewRefreshGeneration: domain.NewGeneration()}, nil
 			},
 			want: []string{accessKey, refreshKey},
@@ -554,7 +554,7 @@ func (s storeSuite) publish(t *testing.T) {
 		{
 			name: "session revoked",
 			user: "alice",
-			fn: func(ports.UserState) (ports.UserChange, error) {
+			fn: func(domain.UserAuth) (ports.UserChange, error) {
 				return ports.UserChange{Revoke: []string{s1.ID}, RevokedAt: base}, nil
 			},
 			want: []string{ports.SessionKey(s1.ID)},
@@ -562,7 +562,7 @@ func (s storeSuite) publish(t *testing.T) {
 		{
 			name: "login evicting a session",
 			user: "alice",
-			fn: func(ports.UserState) (ports.UserChange, error) {
+			fn: func(domain.UserAuth) (ports.UserChange, error) {
 				return ports.UserChange{Put: []domain.Session{s3}, Revoke: []string{s2.ID}, RevokedAt: base}, nil
 			},
 			want:    []string{ports.SessionKey(s2.ID)},
@@ -571,7 +571,7 @@ func (s storeSuite) publish(t *testing.T) {
 		{
 			name: "fn failed",
 			user: "alice",
-			fn: func(ports.UserState) (ports.UserChange, error) {
+			fn: func(domain.UserAuth) (ports.UserChange, error) {
 				return ports.UserChange{NewAccessGeneration: domain.NewGeneration(), Revoke: []string{s3.ID}}, errBoom
 			},
 			wantErr: errBoom,
@@ -608,7 +608,7 @@ func (s storeSuite) concurrentLimit(t *testing.T) {
 	errs := make(chan error, workers)
 	for i := range workers {
 		wg.Go(func() {
-			errs <- st.UpdateUser(t.Context(), "alice", func(state ports.UserState) (ports.UserChange, error) {
+			errs <- st.UpdateUser(t.Context(), "alice", func(state domain.UserAuth) (ports.UserChange, error) {
 				n := seq.Add(1)
 				change := ports.UserChange{Put: []domain.Session{
 					newSession("alice", fmt.Sprintf("device-%d", i), base.Add(time.Duration(n)*time.Second)),
@@ -646,7 +646,7 @@ func (s storeSuite) concurrentCounter(t *testing.T) {
 	errs := make(chan error, workers)
 	for range workers {
 		wg.Go(func() {
-			errs <- st.UpdateUser(t.Context(), "alice", func(state ports.UserState) (ports.UserChange, error) {
+			errs <- st.UpdateUser(t.Context(), "alice", func(state domain.UserAuth) (ports.UserChange, error) {
 				i := slices.IndexFunc(state.Sessions, func(s domain.Session) bool { return s.ID == sess.ID })
 				if i < 0 {
 					return ports.UserChange{}, domain.ErrSessionNotFound

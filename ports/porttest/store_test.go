@@ -71,13 +71,13 @@ func (s *refStore) Sessions(_ context.Context, userID string) ([]domain.Session,
 	return s.live(userID), nil
 }
 
-func (s *refStore) UpdateUser(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
+func (s *refStore) UpdateUser(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error {
 	s.mu.Lock()
 	gens, ok := s.gens[userID]
 	if !ok {
 		gens = [2]string{domain.NewGeneration(), domain.NewGeneration()}
 	}
-	change, err := fn(ports.UserState{UserID: userID, AccessGeneration: gens[0], RefreshGeneration: gens[1], Sessions: s.live(userID)})
+	change, err := fn(domain.UserAuth{UserID: userID, AccessGeneration: gens[0], RefreshGeneration: gens[1], Sessions: s.live(userID)})
 	if err != nil {
 		s.mu.Unlock()
 		return err

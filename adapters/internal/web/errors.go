@@ -11,13 +11,14 @@ import (
 
 // Transport errors, beside the domain sentinels.
 var (
-	// ErrNoCredentials: the request carries no bearer token (no
-	// Authorization header, or one with another scheme). Its 401 challenge
-	// names the realm as well as error="invalid_token".
-	ErrNoCredentials = errors.New("jwtauth: missing bearer token")
 	// ErrBodyTooLarge: the request body exceeds MaxBodyBytes (413). It wraps
 	// domain.ErrInvalidArgument.
 	ErrBodyTooLarge = fmt.Errorf("%w: request body too large", domain.ErrInvalidArgument)
+	// ErrRouteNotFound: no route has the request's path (404 not_found).
+	ErrRouteNotFound = errors.New("jwtauth: no such route")
+	// ErrMethodNotAllowed: a route has the request's path but another
+	// method (405 invalid_request).
+	ErrMethodNotAllowed = errors.New("jwtauth: method not allowed")
 )
 
 // Realm is the realm of every WWW-Authenticate challenge.
@@ -59,7 +60,7 @@ var problems = []struct {
 	err error
 	p   Problem
 }{
-	{ErrNoCredentials, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "missing bearer token", NoCredentials: true}},
+	{domain.ErrMissingToken, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "missing bearer token", NoCredentials: true}},
 	{ErrBodyTooLarge, Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeInvalidRequest, Description: "the request body is too large"}},
 	{domain.ErrUnavailable, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Description: "the service is temporarily unavailable, retry later"}},
 	{domain.ErrMalformed, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "the token is invalid"}},
@@ -72,6 +73,8 @@ var problems = []struct {
 	{domain.ErrInvalidCredentials, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidCredentials, Description: "invalid username or password"}},
 	{domain.ErrDeviceLimitReached, Problem{Status: http.StatusForbidden, Code: CodeDeviceLimitReached, Description: "the account has reached its device limit"}},
 	{domain.ErrSessionNotFound, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Description: "no such session"}},
+	{ErrRouteNotFound, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Description: "no such route"}},
+	{ErrMethodNotAllowed, Problem{Status: http.StatusMethodNotAllowed, Code: CodeInvalidRequest, Description: "the method is not allowed on this route"}},
 	{domain.ErrInvalidArgument, Problem{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: "the request is malformed or misses a parameter"}},
 }
 

@@ -24,7 +24,7 @@ func TestClassify(t *testing.T) {
 		wantCode   string
 		wantKnown  bool
 	}{
-		{ErrNoCredentials, 401, "invalid_token", true},
+		{domain.ErrMissingToken, 401, "invalid_token", true},
 		{ErrBodyTooLarge, 413, "invalid_request", true},
 		{domain.ErrMalformed, 401, "invalid_token", true},
 		{domain.ErrInvalid, 401, "invalid_token", true},
@@ -37,6 +37,8 @@ func TestClassify(t *testing.T) {
 		{domain.ErrDeviceLimitReached, 403, "device_limit_reached", true},
 		{domain.ErrSessionNotFound, 404, "not_found", true},
 		{domain.ErrInvalidArgument, 400, "invalid_request", true},
+		{ErrRouteNotFound, 404, "not_found", true},
+		{ErrMethodNotAllowed, 405, "invalid_request", true},
 		{domain.ErrUnavailable, 503, "unavailable", true},
 		{fmt.Errorf("load user: %w", domain.ErrRevoked), 401, "token_revoked", true},
 		{errors.Join(domain.ErrRevoked, domain.ErrUnavailable), 503, "unavailable", true},
@@ -64,7 +66,7 @@ func TestWriteError(t *testing.T) {
 		wantRetry     string
 		wantLog       string
 	}{
-		{name: "missing", err: ErrNoCredentials, wantStatus: 401, wantChallenge: `Bearer realm="jwtauth", error="invalid_token", error_description="missing bearer token"`},
+		{name: "missing", err: domain.ErrMissingToken, wantStatus: 401, wantChallenge: `Bearer realm="jwtauth", error="invalid_token", error_description="missing bearer token"`},
 		{name: "expired", err: domain.ErrExpired, wantStatus: 401, wantChallenge: `Bearer error="invalid_token", error_description="the token has expired"`},
 		{name: "credentials", err: domain.ErrInvalidCredentials, wantStatus: 401, wantChallenge: `Bearer error="invalid_token", error_description="invalid username or password"`},
 		{name: "forbidden", err: domain.ErrDeviceLimitReached, wantStatus: 403},

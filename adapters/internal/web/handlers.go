@@ -13,7 +13,7 @@ import (
 // Handlers is the logic of the auth routes, shared by both adapters. Each
 // route method either writes its whole success response and returns nil,
 // or writes nothing and returns an error (wrapping a domain sentinel, or
-// ErrNoCredentials / ErrBodyTooLarge) for the adapter to write through its
+// domain.ErrMissingToken / ErrBodyTooLarge) for the adapter to write through its
 // error hook or WriteError.
 type Handlers[U any] struct {
 	Service  *app.Service[U]

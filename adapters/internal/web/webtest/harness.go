@@ -93,7 +93,7 @@ type Store struct {
 	GenerationFunc func(ctx context.Context, userID string, typ domain.TokenType) (string, error)
 	SessionFunc    func(ctx context.Context, sessionID string) (domain.Session, error)
 	SessionsFunc   func(ctx context.Context, userID string) ([]domain.Session, error)
-	UpdateUserFunc func(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error
+	UpdateUserFunc func(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error
 }
 
 var _ ports.Store = (*Store)(nil)
@@ -123,7 +123,7 @@ func (s *Store) Sessions(ctx context.Context, userID string) ([]domain.Session, 
 }
 
 // UpdateUser implements ports.Store.
-func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
+func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error {
 	if s.UpdateUserFunc != nil {
 		return s.UpdateUserFunc(ctx, userID, fn)
 	}
@@ -155,7 +155,7 @@ func switchable(inner ports.Store, down *atomic.Bool) *Store {
 			}
 			return inner.Sessions(ctx, userID)
 		},
-		UpdateUserFunc: func(ctx context.Context, userID string, fn func(ports.UserState) (ports.UserChange, error)) error {
+		UpdateUserFunc: func(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error {
 			if down.Load() {
 				return fail()
 			}
@@ -350,11 +350,11 @@ func WantError(t *testing.T, res Resp, status int, code string) {
 var fixedDescriptions = func() map[string]bool {
 	m := map[string]bool{}
 	for _, err := range []error{
-		web.ErrNoCredentials, web.ErrBodyTooLarge, domain.ErrUnavailable, domain.ErrMalformed,
+		domain.ErrMissingToken, web.ErrBodyTooLarge, domain.ErrUnavailable, domain.ErrMalformed,
 		domain.ErrInvalid, domain.ErrExpired, domain.ErrRevoked, domain.ErrWrongTokenType,
 		domain.ErrClientMismatch, domain.ErrRefreshReused, domain.ErrInvalidCredentials,
 		domain.ErrDeviceLimitReached, domain.ErrSessionNotFound, domain.ErrInvalidArgument,
-		errors.New("unknown"),
+		web.ErrRouteNotFound, web.ErrMethodNotAllowed, errors.New("unknown"),
 	} {
 		m[web.Classify(err).Description] = true
 	}

@@ -1,10 +1,11 @@
-package main
+package jwtauth
 
 import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jwtauth/jwtauth"
 	"github.com/jwtauth/jwtauth/adapters/jwe"
 )
 
@@ -40,24 +40,52 @@ func signingKeySize(alg string) int {
 	return 32
 }
 
-// newSigningKey returns a random base64 signing key of n bytes.
-func newSigningKey(n int) string {
+// GenerateSigningKey returns a random base64 signing key of n bytes, the
+// value of JWTAUTH_SIGNING_KEY.
+func GenerateSigningKey(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+).
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// newEncryptionKeys returns a one-key ring "k<date>:<base64 32 bytes>".
-func newEncryptionKeys(now time.Time) string {
-	return jwe.FormatKeys([]jwe.Key{jwe.GenerateKey("k" + now.UTC().Format("20060102"))})
+// GenerateEncryptionKeys returns a one-key ring, the value of
+// JWTAUTH_ENCRYPTION_KEYS: "k<date>-<random>:<base64 32 bytes>". The key
+// id starts with the day of now, for the operator, and ends with 48
+// random bits, so two keys generated the same day never share an id and
+// rotate (new key first, old one after it) without a duplicate key id.
+func GenerateEncryptionKeys(now time.Time) string {
+	var suffix [6]byte
+	_, _ = rand.Read(suffix[:]) // crypto/rand.Read never fails (Go 1.24+).
+	id := "k" + now.UTC().Format("20060102") + "-" + hex.EncodeToString(suffix[:])
+	return jwe.FormatKeys([]jwe.Key{jwe.GenerateKey(id)})
 }
 
-// devKeys completes cfg with the keys it lacks from DataDir/keys.env.
-// With generate, keys the file lacks too are generated and saved there
-// (directory 0700, file 0600) with a warning on log; without, they stay
-// missing. It is never used in production: there, missing keys stop
-// start-up. Errors name the variable or the file, never a key.
-func devKeys(cfg *jwtauth.Config, log *slog.Logger, generate bool) error {
+// DevKeys completes c, outside production, with the keys it lacks from
+// the file keys.env in c.DataDir. With generate, keys the file lacks too
+// are generated and saved there (directory 0700, file 0600) with a warning
+// on log naming the file (nil log: slog.Default()); without, they stay
+// missing. Keys set in c are never written to the file. In production it
+// does nothing: there, missing keys stop start-up (RequireKeys). Errors
+// wrap ErrConfig and name the variable or the file, never a key.
+//
+// OpenBackend calls it with generate, so a program embedding jwtauth
+// starts in development the way 'jwtauth serve' does, with the same keys
+// file.
+func (c *Config) DevKeys(log *slog.Logger, generate bool) error {
+	if c.Production() {
+		return nil
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := devKeys(c, log, generate); err != nil {
+		return err
+	}
+	checkKeysFileMode(c.DataDir, log)
+	return nil
+}
+
+func devKeys(cfg *Config, log *slog.Logger, generate bool) error {
 	missingSigning := func() bool { return len(cfg.SigningKey) == 0 }
 	missingEncryption := func() bool { return cfg.Encrypt && len(cfg.EncryptionKeys) == 0 }
 	if !missingSigning() && !missingEncryption() {
@@ -77,10 +105,10 @@ func devKeys(cfg *jwtauth.Config, log *slog.Logger, generate bool) error {
 		}
 		// Keys set in the environment are never copied into the file.
 		if missingSigning() {
-			saved[envSigningKey] = newSigningKey(signingKeySize(cfg.SigningAlg))
+			saved[envSigningKey] = GenerateSigningKey(signingKeySize(cfg.SigningAlg))
 		}
 		if missingEncryption() {
-			saved[envEncryptionKeys] = newEncryptionKeys(time.Now())
+			saved[envEncryptionKeys] = GenerateEncryptionKeys(time.Now())
 		}
 		err = writeKeysFile(path, saved, existed)
 		if errors.Is(err, fs.ErrExist) {
@@ -93,13 +121,13 @@ func devKeys(cfg *jwtauth.Config, log *slog.Logger, generate bool) error {
 			"(see 'jwtauth keygen') before production", "file", path)
 		return applyKeys(cfg, saved, path)
 	}
-	return fmt.Errorf("%w: JWTAUTH_DATA_DIR: %s is being created concurrently without the keys", jwtauth.ErrConfig, path)
+	return fmt.Errorf("%w: JWTAUTH_DATA_DIR: %s is being created concurrently without the keys", ErrConfig, path)
 }
 
 // applyKeys fills cfg's missing keys from the saved values.
-func applyKeys(cfg *jwtauth.Config, saved map[string]string, path string) error {
+func applyKeys(cfg *Config, saved map[string]string, path string) error {
 	if len(cfg.SigningKey) == 0 && saved[envSigningKey] != "" {
-		loaded, err := jwtauth.LoadConfig(func(name string) (string, bool) {
+		loaded, err := LoadConfig(func(name string) (string, bool) {
 			if name == envSigningKey {
 				return saved[envSigningKey], true
 			}
@@ -111,9 +139,9 @@ func applyKeys(cfg *jwtauth.Config, saved map[string]string, path string) error 
 		cfg.SigningKey = loaded.SigningKey
 	}
 	if cfg.Encrypt && len(cfg.EncryptionKeys) == 0 && saved[envEncryptionKeys] != "" {
-		keys, err := jwtauth.ParseEncryptionKeys(saved[envEncryptionKeys])
+		keys, err := ParseEncryptionKeys(saved[envEncryptionKeys])
 		if err != nil {
-			return fmt.Errorf("%w: %s in %s: %v", jwtauth.ErrConfig, envEncryptionKeys, path, err)
+			return fmt.Errorf("%w: %s in %s: %v", ErrConfig, envEncryptionKeys, path, err)
 		}
 		cfg.EncryptionKeys = keys
 	}
@@ -129,7 +157,7 @@ func readKeysFile(path string) (map[string]string, bool, error) {
 		return out, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: JWTAUTH_DATA_DIR: reading %s: %w", jwtauth.ErrConfig, path, pathErr(err))
+		return nil, false, fmt.Errorf("%w: JWTAUTH_DATA_DIR: reading %s: %w", ErrConfig, path, pathErr(err))
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
@@ -164,11 +192,11 @@ func writeKeysFile(path string, vals map[string]string, replace bool) error {
 		}
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("%w: JWTAUTH_DATA_DIR: %w", jwtauth.ErrConfig, pathErr(err))
+	if err := MakeDataDir(dir); err != nil {
+		return err
 	}
 	fail := func(err error) error {
-		return fmt.Errorf("%w: JWTAUTH_DATA_DIR: saving %s: %w", jwtauth.ErrConfig, path, pathErr(err))
+		return fmt.Errorf("%w: JWTAUTH_DATA_DIR: saving %s: %w", ErrConfig, path, pathErr(err))
 	}
 	tmp, err := os.CreateTemp(dir, keysFileName+".*") // mode 0600
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package jwtauth_test
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func devConfig(t *testing.T, dir string, extra map[string]string) jwtauth.Config
 	for k, v := range extra {
 		env[k] = v
 	}
-	cfg, err := jwtauth.LoadConfig(mapLookup(env))
+	cfg, err := jwtauth.LoadConfig(func(name string) (string, bool) { v, ok := env[name]; return v, ok })
 	require.NoError(t, err)
 	return cfg
 }
@@ -32,14 +32,14 @@ func TestDevKeysGeneratedOnceAndReused(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 
 	cfg := devConfig(t, dir, nil)
-	require.NoError(t, devKeys(&cfg, log, true))
+	require.NoError(t, cfg.DevKeys(log, true))
 	require.Len(t, cfg.SigningKey, 32)
 	require.Len(t, cfg.EncryptionKeys, 1)
 	require.NoError(t, cfg.Validate())
 	assert.Contains(t, logs.String(), "generated development keys")
 	assert.NotContains(t, logs.String(), cfg.EncryptionKeys[0].ID+":", "never a key in the log")
 
-	fi, err := os.Stat(filepath.Join(dir, keysFileName))
+	fi, err := os.Stat(filepath.Join(dir, "keys.env"))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 	di, err := os.Stat(dir)
@@ -48,7 +48,7 @@ func TestDevKeysGeneratedOnceAndReused(t *testing.T) {
 
 	logs.Reset()
 	again := devConfig(t, dir, nil)
-	require.NoError(t, devKeys(&again, log, true))
+	require.NoError(t, again.DevKeys(log, true))
 	assert.Equal(t, cfg.SigningKey, again.SigningKey, "reused on the next start")
 	assert.Equal(t, cfg.EncryptionKeys, again.EncryptionKeys)
 	assert.Empty(t, logs.String(), "no warning when reusing")
@@ -56,27 +56,27 @@ func TestDevKeysGeneratedOnceAndReused(t *testing.T) {
 
 func TestDevKeysKeepEnvironmentKeysOutOfTheFile(t *testing.T) {
 	dir := t.TempDir()
-	signing := newSigningKey(32)
-	cfg := devConfig(t, dir, map[string]string{envSigningKey: signing})
-	require.NoError(t, devKeys(&cfg, slog.New(slog.DiscardHandler), true))
-	data, err := os.ReadFile(filepath.Join(dir, keysFileName))
+	signing := jwtauth.GenerateSigningKey(32)
+	cfg := devConfig(t, dir, map[string]string{"JWTAUTH_SIGNING_KEY": signing})
+	require.NoError(t, cfg.DevKeys(slog.New(slog.DiscardHandler), true))
+	data, err := os.ReadFile(filepath.Join(dir, "keys.env"))
 	require.NoError(t, err)
-	assert.NotContains(t, string(data), envSigningKey, "the environment's key is not copied")
-	assert.Contains(t, string(data), envEncryptionKeys+"=k")
+	assert.NotContains(t, string(data), "JWTAUTH_SIGNING_KEY", "the environment's key is not copied")
+	assert.Contains(t, string(data), "JWTAUTH_ENCRYPTION_KEYS"+"=k")
 	assert.Len(t, cfg.EncryptionKeys, 1)
 
 	// A later start without the variable completes the file.
 	cfg = devConfig(t, dir, nil)
-	require.NoError(t, devKeys(&cfg, slog.New(slog.DiscardHandler), true))
-	data, err = os.ReadFile(filepath.Join(dir, keysFileName))
+	require.NoError(t, cfg.DevKeys(slog.New(slog.DiscardHandler), true))
+	data, err = os.ReadFile(filepath.Join(dir, "keys.env"))
 	require.NoError(t, err)
-	assert.Contains(t, string(data), envSigningKey+"=")
+	assert.Contains(t, string(data), "JWTAUTH_SIGNING_KEY"+"=")
 	assert.Equal(t, 2, strings.Count(string(data), "JWTAUTH_"))
 }
 
 func TestDevKeysSizedForTheAlgorithm(t *testing.T) {
 	cfg := devConfig(t, t.TempDir(), map[string]string{"JWTAUTH_SIGNING_ALG": "HS512", "JWTAUTH_ENCRYPT": "false"})
-	require.NoError(t, devKeys(&cfg, slog.New(slog.DiscardHandler), true))
+	require.NoError(t, cfg.DevKeys(slog.New(slog.DiscardHandler), true))
 	assert.Len(t, cfg.SigningKey, 64)
 	assert.Empty(t, cfg.EncryptionKeys, "no ring when encryption is off")
 	require.NoError(t, cfg.Validate())
@@ -85,21 +85,21 @@ func TestDevKeysSizedForTheAlgorithm(t *testing.T) {
 func TestDevKeysWithoutGenerate(t *testing.T) {
 	dir := t.TempDir()
 	cfg := devConfig(t, dir, nil)
-	require.NoError(t, devKeys(&cfg, slog.New(slog.DiscardHandler), false))
+	require.NoError(t, cfg.DevKeys(slog.New(slog.DiscardHandler), false))
 	assert.Empty(t, cfg.SigningKey)
-	_, err := os.Stat(filepath.Join(dir, keysFileName))
+	_, err := os.Stat(filepath.Join(dir, "keys.env"))
 	assert.True(t, os.IsNotExist(err), "nothing written")
 }
 
 func TestDevKeysBadFile(t *testing.T) {
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, keysFileName),
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "keys.env"),
 		[]byte("JWTAUTH_SIGNING_KEY=c2hvcnQ=\nJWTAUTH_ENCRYPTION_KEYS=k1:c2hvcnQ=\n"), 0o600))
 	cfg := devConfig(t, dir, nil)
-	err := devKeys(&cfg, slog.New(slog.DiscardHandler), true)
+	err := cfg.DevKeys(slog.New(slog.DiscardHandler), true)
 	require.ErrorIs(t, err, jwtauth.ErrConfig)
-	assert.Contains(t, err.Error(), envSigningKey)
-	assert.Contains(t, err.Error(), keysFileName)
+	assert.Contains(t, err.Error(), "JWTAUTH_SIGNING_KEY")
+	assert.Contains(t, err.Error(), "keys.env")
 	assert.NotContains(t, err.Error(), "c2hvcnQ")
 }
 
@@ -110,7 +110,7 @@ func TestDevKeysConcurrentStarts(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		cfgs[i] = devConfig(t, dir, nil)
-		wg.Go(func() { assert.NoError(t, devKeys(&cfgs[i], slog.New(slog.DiscardHandler), true)) })
+		wg.Go(func() { assert.NoError(t, cfgs[i].DevKeys(slog.New(slog.DiscardHandler), true)) })
 	}
 	wg.Wait()
 	for i := range n {
