@@ -131,7 +131,8 @@ func ProvideCache(cfg Config) (ports.Cache, func(), error) {
 // ProvidePostgresDB opens and migrates the PostgreSQL database of
 // cfg.DatabaseURL.
 func ProvidePostgresDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error) {
-	db, err := sqlstore.OpenPostgres(ctx, cfg.DatabaseURL)
+	db, err := sqlstore.OpenPostgres(ctx, cfg.DatabaseURL,
+		sqlstore.WithMaxConns(cfg.DBMaxConns), sqlstore.WithIOTimeout(cfg.DBTimeout))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -143,13 +144,25 @@ func ProvidePostgresDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error
 }
 
 // ProvidePostgresStore returns the PostgreSQL store, which announces
-// invalidations with NOTIFY in the committing transaction.
-func ProvidePostgresStore(db *sqlx.DB) ports.Store { return sqlstore.NewPostgres(db) }
+// invalidations with NOTIFY in the committing transaction. Every call runs
+// under cfg.DBTimeout.
+func ProvidePostgresStore(cfg Config, db *sqlx.DB) ports.Store {
+	return sqlstore.NewPostgres(db, sqlstore.WithTimeout(cfg.DBTimeout))
+}
 
 // ProvidePostgresBus returns the LISTEN side of the invalidation bus. It
-// shares db for anything it publishes, and logs through slog.Default.
+// shares db for anything it publishes (heartbeats included), proves itself
+// alive every cfg.BusHeartbeat, bounds Sync by cfg.DBTimeout, and logs
+// through slog.Default.
 func ProvidePostgresBus(cfg Config, db *sqlx.DB) (ports.Bus, func(), error) {
-	b, err := pgbus.New(cfg.DatabaseURL, pgbus.WithDB(db.DB))
+	opts := []pgbus.Option{pgbus.WithDB(db.DB)}
+	if cfg.BusHeartbeat > 0 { // zero: the default
+		opts = append(opts, pgbus.WithHeartbeat(cfg.BusHeartbeat))
+	}
+	if cfg.DBTimeout > 0 {
+		opts = append(opts, pgbus.WithSyncTimeout(cfg.DBTimeout))
+	}
+	b, err := pgbus.New(cfg.DatabaseURL, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -173,9 +186,10 @@ func ProvideSQLiteDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error) 
 	return db, func() { _ = db.Close() }, nil
 }
 
-// ProvideSQLiteStore returns the SQLite store publishing to bus.
-func ProvideSQLiteStore(db *sqlx.DB, bus *memory.Bus) ports.Store {
-	return sqlstore.NewSQLite(db, sqlstore.WithPublisher(bus))
+// ProvideSQLiteStore returns the SQLite store publishing to bus. Every call
+// runs under cfg.DBTimeout.
+func ProvideSQLiteStore(cfg Config, db *sqlx.DB, bus *memory.Bus) ports.Store {
+	return sqlstore.NewSQLite(db, sqlstore.WithPublisher(bus), sqlstore.WithTimeout(cfg.DBTimeout))
 }
 
 // ProvideMemoryStore returns the in-memory store publishing to bus.

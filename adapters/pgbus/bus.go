@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 var (
 	_ ports.Bus       = (*Bus)(nil)
 	_ ports.Publisher = (*Bus)(nil)
+	_ ports.Syncer    = (*Bus)(nil)
 )
 
 // MaxPayload is the largest NOTIFY payload Publish sends; PostgreSQL
@@ -51,6 +53,7 @@ type Bus struct {
 	minReconnect time.Duration
 	pingInterval time.Duration
 	pingTimeout  time.Duration
+	beats        *heartbeats
 
 	healthy  atomic.Bool
 	isClosed atomic.Bool
@@ -97,6 +100,8 @@ func New(dsn string, opts ...Option) (*Bus, error) {
 		minReconnect: DefaultMinReconnect,
 		maxReconnect: DefaultMaxReconnect,
 		pingInterval: DefaultPingInterval,
+		heartbeat:    DefaultHeartbeat,
+		syncTimeout:  DefaultSyncTimeout,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -120,6 +125,7 @@ func New(dsn string, opts ...Option) (*Bus, error) {
 		minReconnect: o.minReconnect,
 		pingInterval: o.pingInterval,
 		pingTimeout:  o.pingTimeout(),
+		beats:        newHeartbeats(o.heartbeat, o.syncTimeout),
 		changed:      make(chan struct{}),
 		wake:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
@@ -132,6 +138,9 @@ func New(dsn string, opts ...Option) (*Bus, error) {
 	go b.dispatch()
 	go b.listen()
 	go b.pingLoop()
+	if o.heartbeat > 0 {
+		b.wg.Go(b.beatLoop)
+	}
 	return b, nil
 }
 
@@ -151,23 +160,24 @@ func (b *Bus) Subscribe(fn func(keys []string)) {
 // Healthy implements ports.Bus: it reports whether the Bus is certainly
 // listening, so that no invalidation can have been missed since the last
 // flush.
-func (b *Bus) Healthy() bool { return b.healthy.Load() }
+func (b *Bus) Healthy() bool { return b.healthy.Load() && b.beats.fresh(time.Now()) }
 
 // WaitHealthy blocks until the Bus is healthy, ctx is done (returning
 // ctx.Err()) or the Bus is closed (returning an error wrapping ErrClosed).
 func (b *Bus) WaitHealthy(ctx context.Context) error {
 	for {
 		b.mu.Lock()
-		healthy, closed, changed := b.healthy.Load(), b.closed, b.changed
+		closed, changed := b.closed, b.changed
 		b.mu.Unlock()
 		switch {
 		case closed:
 			return fmt.Errorf("%w: %w", domain.ErrUnavailable, ErrClosed)
-		case healthy:
+		case b.Healthy():
 			return nil
 		}
 		select {
 		case <-changed:
+		case <-b.beats.echoed():
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -320,7 +330,17 @@ func (b *Bus) handle(n *pq.Notification) {
 		// Flush first, then count the reconnection as handled.
 		b.deliver(nil)
 		b.setState(func() { b.pending = max(b.pending-1, 0) })
-	case n.Channel == b.channel && n.Extra != "":
+	case n.Channel != b.channel || n.Extra == "":
+	case strings.HasPrefix(n.Extra, beatPrefix):
+		// A heartbeat: ours proves the bus alive, others' are ignored.
+		// Coming back after a gap, everything is flushed first: what was
+		// published during the gap may have been lost.
+		if b.beats.received(n.Extra, time.Now()) && !b.isClosed.Load() {
+			b.log.Warn("pgbus: heartbeats are back after a gap; caches flushed")
+			b.deliver(nil)
+			b.beats.confirm(n.Extra)
+		}
+	default:
 		b.deliver(notify.Split(n.Extra))
 	}
 }
@@ -447,4 +467,61 @@ func (b *Bus) pinged(conn uint64, err error) bool {
 		b.log.Warn("pgbus: listener ping failed; caches flushed and bypassed until it answers", "err", err)
 	}
 	return err == nil
+}
+
+// beatLoop sends a heartbeat every interval until Close.
+func (b *Bus) beatLoop() {
+	t := time.NewTicker(b.beats.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.done:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*b.beats.interval)
+		_, _ = b.beat(ctx)
+		cancel()
+	}
+}
+
+// beat sends one heartbeat and returns its sequence number.
+func (b *Bus) beat(ctx context.Context) (uint64, error) {
+	seq, payload := b.beats.next(time.Now())
+	if b.isClosed.Load() {
+		return seq, fmt.Errorf("%w: %w", domain.ErrUnavailable, ErrClosed)
+	}
+	if _, err := b.db.ExecContext(ctx, notifySQL, b.channel, payload); err != nil {
+		return seq, fmt.Errorf("%w: pgbus: heartbeat: %w", domain.ErrUnavailable, err)
+	}
+	return seq, nil
+}
+
+// Sync implements ports.Syncer: it sends a heartbeat and returns once it
+// (or a later one of this Bus) came back on the listener. PostgreSQL
+// delivers notifications in commit order, so by then every notification
+// committed before Sync was called has been sent to every listener. It
+// waits at most the sync timeout (WithSyncTimeout) and returns an error
+// wrapping domain.ErrUnavailable when the heartbeat does not come back in
+// time, or ctx ends.
+func (b *Bus) Sync(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.beats.syncTimeout)
+	defer cancel()
+	seq, err := b.beat(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		echoed := b.beats.echoed()
+		if b.beats.last() >= seq {
+			return nil
+		}
+		select {
+		case <-echoed:
+		case <-b.done:
+			return fmt.Errorf("%w: %w", domain.ErrUnavailable, ErrClosed)
+		case <-ctx.Done():
+			return fmt.Errorf("%w: pgbus: sync: the heartbeat did not come back: %w", domain.ErrUnavailable, ctx.Err())
+		}
+	}
 }
