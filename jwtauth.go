@@ -2,6 +2,7 @@ package jwtauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -170,20 +171,33 @@ func ProvidePostgresBus(cfg Config, db *sqlx.DB) (ports.Bus, func(), error) {
 }
 
 // ProvideSQLiteDB opens and migrates the SQLite file jwtauth.db in
-// cfg.DataDir, creating the directory.
+// cfg.DataDir, creating the directory. It first takes the file's advisory
+// lock (sqlstore.LockSQLite): a second process on the same file gets an
+// error wrapping ErrConfig and sqlstore.ErrLocked that names the file and
+// the holder's PID.
 func ProvideSQLiteDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("%w: JWTAUTH_DATA_DIR: %w", ErrConfig, err)
 	}
-	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "jwtauth.db"))
+	path := filepath.Join(cfg.DataDir, "jwtauth.db")
+	unlock, err := sqlstore.LockSQLite(path)
 	if err != nil {
+		if errors.Is(err, sqlstore.ErrLocked) {
+			err = fmt.Errorf("%w: JWTAUTH_DATA_DIR: %w", ErrConfig, err)
+		}
+		return nil, nil, err
+	}
+	db, err := sqlstore.OpenSQLite(ctx, path)
+	if err != nil {
+		unlock()
 		return nil, nil, err
 	}
 	if err := sqlstore.Migrate(ctx, db); err != nil {
 		_ = db.Close()
+		unlock()
 		return nil, nil, err
 	}
-	return db, func() { _ = db.Close() }, nil
+	return db, func() { _ = db.Close(); unlock() }, nil
 }
 
 // ProvideSQLiteStore returns the SQLite store publishing to bus. Every call
