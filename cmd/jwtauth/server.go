@@ -234,6 +234,12 @@ func (s *server) Serve(ctx context.Context, ln net.Listener) error {
 	shCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := s.echo.Shutdown(shCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Requests still running past the drain time are cut off: the
+		// shutdown itself is still clean.
+		s.log.Warn("requests still running at the end of the shutdown timeout were cut off", "timeout", s.cfg.ShutdownTimeout)
+		err = s.echo.Close()
+	}
 	if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
