@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -20,9 +21,8 @@ import (
 // proxiedBus returns a Bus whose listener goes through a pausing proxy
 // (its publishing pool does not), with the default 30 s ping, so that
 // only the heartbeat can notice a stall.
-func proxiedBus(t *testing.T, opts ...pgbus.Option) (*pgbus.Bus, *proxy) {
+func proxiedBus(t *testing.T, dsn string, opts ...pgbus.Option) (*pgbus.Bus, *proxy) {
 	t.Helper()
-	dsn := pgtest.DSN(t)
 	u, err := url.Parse(dsn)
 	require.NoError(t, err, "needs a URL DSN (%s) to insert a proxy", pgtest.EnvURL)
 	proxy := newProxy(t, u.Host)
@@ -42,7 +42,7 @@ func proxiedBus(t *testing.T, opts ...pgbus.Option) (*pgbus.Bus, *proxy) {
 // published meanwhile is delivered.
 func TestHeartbeatNoticesStalledListener(t *testing.T) {
 	const beat = 50 * time.Millisecond
-	bus, proxy := proxiedBus(t, pgbus.WithHeartbeat(beat))
+	bus, proxy := proxiedBus(t, pgtest.DSN(t), pgbus.WithHeartbeat(beat))
 	rec := new(porttest.BusRecorder)
 	bus.Subscribe(rec.Record)
 	var worst time.Duration
@@ -66,28 +66,44 @@ func TestHeartbeatNoticesStalledListener(t *testing.T) {
 	require.Eventually(t, func() bool { return len(rec.Keys()) == 5 }, wait, time.Millisecond)
 }
 
-// TestSync: Sync returns once the Bus's own heartbeat came back, so every
-// notification committed before it reached the listener first; on a
-// stalled listener it fails (unavailable) within the sync timeout.
+// TestSync: A's Sync returns once its marker came back and B, the other
+// Bus on the channel, acknowledged it after delivering what came before,
+// so B's subscribers have every key A published before Sync. With B's
+// listener stalled, Sync still returns within twice the heartbeat (B is
+// bypassing its cache by then); with A's own listener stalled it fails,
+// unavailable, within the sync timeout.
 func TestSync(t *testing.T) {
-	bus, proxy := proxiedBus(t, pgbus.WithSyncTimeout(300*time.Millisecond))
+	const beat = 100 * time.Millisecond
+	dsn := pgtest.DSN(t)
+	b, bProxy := proxiedBus(t, dsn, pgbus.WithHeartbeat(beat))
+	a, aProxy := proxiedBus(t, dsn, pgbus.WithHeartbeat(beat), pgbus.WithSyncTimeout(time.Second))
 	rec := new(porttest.BusRecorder)
-	bus.Subscribe(rec.Record)
+	b.Subscribe(rec.Record)
+	time.Sleep(2 * beat) // A hears of B
 	ctx := context.Background()
 	var lat []time.Duration
 	for i := range 200 {
-		require.NoError(t, bus.Publish(ctx, "k"+string(rune('a'+i%26))))
+		require.NoError(t, a.Publish(ctx, "k"+strconv.Itoa(i)))
 		start := time.Now()
-		require.NoError(t, bus.Sync(ctx))
+		require.NoError(t, a.Sync(ctx))
 		lat = append(lat, time.Since(start))
-		require.Len(t, rec.Keys(), i+1, "the notification before Sync was delivered when Sync returned")
+		require.Len(t, rec.Keys(), i+1, "B delivered the key before A's Sync returned")
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	t.Logf("Sync round trip over 200 calls: p50 %v, p99 %v", lat[100], lat[198])
+	t.Logf("Sync with one other Bus over 200 calls: p50 %v, p99 %v", lat[100], lat[198])
 
-	proxy.Freeze(true)
+	bProxy.Freeze(true)
 	start := time.Now()
-	err := bus.Sync(ctx)
-	require.ErrorIs(t, err, domain.ErrUnavailable)
-	assert.Less(t, time.Since(start), time.Second)
+	require.NoError(t, a.Sync(ctx), "a deaf peer is excused")
+	took := time.Since(start)
+	assert.Less(t, took, 2*beat+100*time.Millisecond)
+	assert.False(t, b.Healthy(), "by then the deaf Bus bypasses its cache")
+	t.Logf("Sync with the other Bus deaf: %v", took)
+	bProxy.Freeze(false)
+
+	aProxy.Freeze(true)
+	start = time.Now()
+	err := a.Sync(ctx)
+	require.ErrorIs(t, err, domain.ErrUnavailable, "its own marker never came back")
+	assert.Less(t, time.Since(start), 2*time.Second)
 }
