@@ -99,6 +99,24 @@ type Config struct {
 	// DemoUsers: JWTAUTH_DEMO_USERS, default alice:alice-password
 	// (reference server only).
 	DemoUsers string
+	// DBTimeout: JWTAUTH_DB_TIMEOUT, default 2s. The deadline of each
+	// store call, waiting for a pool connection included.
+	DBTimeout time.Duration
+	// RequestTimeout: JWTAUTH_REQUEST_TIMEOUT, default 5s. The deadline of
+	// each reference-server request.
+	RequestTimeout time.Duration
+	// DBMaxConns: JWTAUTH_DB_MAX_CONNS, default 10. PostgreSQL pool size.
+	DBMaxConns int
+	// BusHeartbeat: JWTAUTH_BUS_HEARTBEAT, default 250ms. How often the
+	// PostgreSQL bus proves itself alive; the cache is bypassed when the
+	// last proof is older than twice this.
+	BusHeartbeat time.Duration
+	// PruneInterval: JWTAUTH_PRUNE_INTERVAL, default 10m. How often the
+	// reference server deletes ended sessions.
+	PruneInterval time.Duration
+	// ShutdownTimeout: JWTAUTH_SHUTDOWN_TIMEOUT, default 10s. How long the
+	// reference server drains requests on SIGTERM.
+	ShutdownTimeout time.Duration
 }
 
 // DefaultConfig returns the configuration with every default applied and no
@@ -120,6 +138,12 @@ func DefaultConfig() Config {
 		Addr:              "127.0.0.1:8080",
 		Env:               "development",
 		DemoUsers:         "alice:alice-password",
+		DBTimeout:         2 * time.Second,
+		RequestTimeout:    5 * time.Second,
+		DBMaxConns:        10,
+		BusHeartbeat:      250 * time.Millisecond,
+		PruneInterval:     10 * time.Minute,
+		ShutdownTimeout:   10 * time.Second,
 	}
 }
 
@@ -201,6 +225,19 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	l.str("JWTAUTH_ADDR", &c.Addr)
 	l.str("JWTAUTH_ENV", &c.Env)
 	l.str("JWTAUTH_DEMO_USERS", &c.DemoUsers)
+	l.duration("JWTAUTH_DB_TIMEOUT", &c.DBTimeout, false)
+	l.duration("JWTAUTH_REQUEST_TIMEOUT", &c.RequestTimeout, false)
+	if v, ok := l.get("JWTAUTH_DB_MAX_CONNS"); ok {
+		n, err := strconv.Atoi(v)
+		if err == nil && n < 1 {
+			err = errors.New("must be at least 1")
+		}
+		l.fail("JWTAUTH_DB_MAX_CONNS", err)
+		c.DBMaxConns = n
+	}
+	l.duration("JWTAUTH_BUS_HEARTBEAT", &c.BusHeartbeat, false)
+	l.duration("JWTAUTH_PRUNE_INTERVAL", &c.PruneInterval, false)
+	l.duration("JWTAUTH_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, false)
 	if l.err != nil {
 		return Config{}, l.err
 	}

@@ -64,6 +64,12 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 		"JWTAUTH_ADDR":                 ":9000",
 		"JWTAUTH_ENV":                  "production",
 		"JWTAUTH_DEMO_USERS":           "bob:pw",
+		"JWTAUTH_DB_TIMEOUT":           "3s",
+		"JWTAUTH_REQUEST_TIMEOUT":      "7s",
+		"JWTAUTH_DB_MAX_CONNS":         "4",
+		"JWTAUTH_BUS_HEARTBEAT":        "100ms",
+		"JWTAUTH_PRUNE_INTERVAL":       "1m",
+		"JWTAUTH_SHUTDOWN_TIMEOUT":     "20s",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, 5*time.Minute, c.AccessTTL)
@@ -91,6 +97,12 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, ":9000", c.Addr)
 	assert.True(t, c.Production())
 	assert.Equal(t, "bob:pw", c.DemoUsers)
+	assert.Equal(t, 3*time.Second, c.DBTimeout)
+	assert.Equal(t, 7*time.Second, c.RequestTimeout)
+	assert.Equal(t, 4, c.DBMaxConns)
+	assert.Equal(t, 100*time.Millisecond, c.BusHeartbeat)
+	assert.Equal(t, time.Minute, c.PruneInterval)
+	assert.Equal(t, 20*time.Second, c.ShutdownTimeout)
 
 	ac := c.AppConfig()
 	assert.Equal(t, domain.DevicePolicy{Limit: 3, OnLimit: domain.Reject}, ac.DevicePolicy)
@@ -118,6 +130,12 @@ func TestLoadConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
 		{"JWTAUTH_TRUSTED_PROXIES", "10.0.0.0/33"},
 		{"JWTAUTH_DATABASE_URL", "mysql://x"},
 		{"JWTAUTH_ENV", "staging"},
+		{"JWTAUTH_DB_TIMEOUT", "0s"},
+		{"JWTAUTH_REQUEST_TIMEOUT", "soon"},
+		{"JWTAUTH_DB_MAX_CONNS", "0"},
+		{"JWTAUTH_BUS_HEARTBEAT", "-1s"},
+		{"JWTAUTH_PRUNE_INTERVAL", "0"},
+		{"JWTAUTH_SHUTDOWN_TIMEOUT", "x"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%s", tt.name, tt.value), func(t *testing.T) {

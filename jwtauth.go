@@ -2,6 +2,7 @@ package jwtauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -140,7 +141,8 @@ func ProvideCache(cfg Config) (ports.Cache, func(), error) {
 // ProvidePostgresDB opens and migrates the PostgreSQL database of
 // cfg.DatabaseURL.
 func ProvidePostgresDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error) {
-	db, err := sqlstore.OpenPostgres(ctx, cfg.DatabaseURL)
+	db, err := sqlstore.OpenPostgres(ctx, cfg.DatabaseURL,
+		sqlstore.WithMaxConns(cfg.DBMaxConns), sqlstore.WithIOTimeout(cfg.DBTimeout))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -152,13 +154,25 @@ func ProvidePostgresDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error
 }
 
 // ProvidePostgresStore returns the PostgreSQL store, which announces
-// invalidations with NOTIFY in the committing transaction.
-func ProvidePostgresStore(db *sqlx.DB) ports.Store { return sqlstore.NewPostgres(db) }
+// invalidations with NOTIFY in the committing transaction. Every call runs
+// under cfg.DBTimeout.
+func ProvidePostgresStore(cfg Config, db *sqlx.DB) ports.Store {
+	return sqlstore.NewPostgres(db, sqlstore.WithTimeout(cfg.DBTimeout))
+}
 
 // ProvidePostgresBus returns the LISTEN side of the invalidation bus. It
-// shares db for anything it publishes, and logs through slog.Default.
+// shares db for anything it publishes (heartbeats included), proves itself
+// alive every cfg.BusHeartbeat, bounds Sync by cfg.DBTimeout, and logs
+// through slog.Default.
 func ProvidePostgresBus(cfg Config, db *sqlx.DB) (ports.Bus, func(), error) {
-	b, err := pgbus.New(cfg.DatabaseURL, pgbus.WithDB(db.DB))
+	opts := []pgbus.Option{pgbus.WithDB(db.DB)}
+	if cfg.BusHeartbeat > 0 { // zero: the default
+		opts = append(opts, pgbus.WithHeartbeat(cfg.BusHeartbeat))
+	}
+	if cfg.DBTimeout > 0 {
+		opts = append(opts, pgbus.WithSyncTimeout(cfg.DBTimeout))
+	}
+	b, err := pgbus.New(cfg.DatabaseURL, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -166,20 +180,33 @@ func ProvidePostgresBus(cfg Config, db *sqlx.DB) (ports.Bus, func(), error) {
 }
 
 // ProvideSQLiteDB opens and migrates the SQLite file jwtauth.db in
-// cfg.DataDir, creating the directory.
+// cfg.DataDir, creating the directory. It first takes the file's advisory
+// lock (sqlstore.LockSQLite): a second process on the same file gets an
+// error wrapping ErrConfig and sqlstore.ErrLocked that names the file and
+// the holder's PID.
 func ProvideSQLiteDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error) {
 	if err := MakeDataDir(cfg.DataDir); err != nil {
 		return nil, nil, err
 	}
-	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "jwtauth.db"))
+	path := filepath.Join(cfg.DataDir, "jwtauth.db")
+	unlock, err := sqlstore.LockSQLite(path)
 	if err != nil {
+		if errors.Is(err, sqlstore.ErrLocked) {
+			err = fmt.Errorf("%w: JWTAUTH_DATA_DIR: %w", ErrConfig, err)
+		}
+		return nil, nil, err
+	}
+	db, err := sqlstore.OpenSQLite(ctx, path)
+	if err != nil {
+		unlock()
 		return nil, nil, err
 	}
 	if err := sqlstore.Migrate(ctx, db); err != nil {
 		_ = db.Close()
+		unlock()
 		return nil, nil, err
 	}
-	return db, func() { _ = db.Close() }, nil
+	return db, func() { _ = db.Close(); unlock() }, nil
 }
 
 // MakeDataDir creates the data directory dir (mode 0700) if it is
@@ -191,9 +218,10 @@ func MakeDataDir(dir string) error {
 	return nil
 }
 
-// ProvideSQLiteStore returns the SQLite store publishing to bus.
-func ProvideSQLiteStore(db *sqlx.DB, bus *memory.Bus) ports.Store {
-	return sqlstore.NewSQLite(db, sqlstore.WithPublisher(bus))
+// ProvideSQLiteStore returns the SQLite store publishing to bus. Every call
+// runs under cfg.DBTimeout.
+func ProvideSQLiteStore(cfg Config, db *sqlx.DB, bus *memory.Bus) ports.Store {
+	return sqlstore.NewSQLite(db, sqlstore.WithPublisher(bus), sqlstore.WithTimeout(cfg.DBTimeout))
 }
 
 // ProvideMemoryStore returns the in-memory store publishing to bus.

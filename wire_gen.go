@@ -21,7 +21,7 @@ func NewPostgresBackend(ctx context.Context, cfg Config) (*Backend, func(), erro
 	if err != nil {
 		return nil, nil, err
 	}
-	store := ProvidePostgresStore(db)
+	store := ProvidePostgresStore(cfg, db)
 	tokenCodec, err := ProvideCodec(cfg)
 	if err != nil {
 		cleanup()
@@ -66,7 +66,7 @@ func NewSQLiteBackend(ctx context.Context, cfg Config) (*Backend, func(), error)
 		return nil, nil, err
 	}
 	bus := &memory.Bus{}
-	store := ProvideSQLiteStore(db, bus)
+	store := ProvideSQLiteStore(cfg, db, bus)
 	tokenCodec, err := ProvideCodec(cfg)
 	if err != nil {
 		cleanup()

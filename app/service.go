@@ -80,6 +80,7 @@ func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
 		return nil, fmt.Errorf("%w: Store and Codec are required", domain.ErrInvalidArgument)
 	}
 	s := &Service[U]{cfg: cfg, deps: deps}
+	s.deps.Store = flushingStore{Store: deps.Store, flush: s.flush}
 	if deps.Bus != nil && deps.Cache != nil {
 		deps.Bus.Subscribe(s.onInvalidate)
 	}
@@ -110,22 +111,23 @@ func (s *Service[U]) Login(ctx context.Context, userID string, user U, client do
 	if err != nil {
 		return Pair{}, err
 	}
-	now := s.cfg.Now()
-	sess := domain.Session{
-		ID:         domain.NewID(),
-		UserID:     userID,
-		DeviceID:   client.DeviceID,
-		DeviceName: client.DeviceName,
-		IP:         client.IP,
-		CreatedAt:  now,
-		LastSeenAt: now,
-		ExpiresAt:  now.Add(s.cfg.SessionMaxAge),
-	}
 	var (
 		pair    Pair
 		evicted []string
+		revokes bool
 	)
 	err = s.deps.Store.UpdateUser(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
+		now := s.cfg.Now() // under the lock
+		sess := domain.Session{
+			ID:         domain.NewID(),
+			UserID:     userID,
+			DeviceID:   client.DeviceID,
+			DeviceName: client.DeviceName,
+			IP:         client.IP,
+			CreatedAt:  now,
+			LastSeenAt: now,
+			ExpiresAt:  now.Add(s.cfg.SessionMaxAge),
+		}
 		decision, err := s.cfg.DevicePolicy.Decide(s.active(st.Sessions, now), client.DeviceID)
 		if err != nil {
 			return ports.UserChange{}, err
@@ -136,7 +138,7 @@ func (s *Service[U]) Login(ctx context.Context, userID string, user U, client do
 			access, refresh = domain.NewGeneration(), domain.NewGeneration()
 			change.NewAccessGeneration, change.NewRefreshGeneration = access, refresh
 		}
-		evicted = s.changedKeys(userID, change)
+		evicted, revokes = s.changedKeys(userID, change), revoking(change)
 		pair, err = s.mint(sess, user, access, refresh, true)
 		return change, err
 	})
@@ -144,6 +146,11 @@ func (s *Service[U]) Login(ctx context.Context, userID string, user U, client do
 		return Pair{}, err
 	}
 	s.evictLocal(evicted)
+	if revokes {
+		if err := s.sync(ctx); err != nil {
+			return Pair{}, err
+		}
+	}
 	return pair, nil
 }
 
@@ -271,12 +278,15 @@ func (s *Service[U]) Refresh(ctx context.Context, raw string, client domain.Clie
 	if err != nil {
 		return Pair{}, err
 	}
-	now := s.cfg.Now()
 	var (
 		pair   Pair
 		reused bool
 	)
 	err = s.deps.Store.UpdateUser(ctx, c.Subject, func(st domain.UserAuth) (ports.UserChange, error) {
+		// Read under the lock: a refresh that waited for it (a slow
+		// database, a concurrent refresh) stamps the rotation when it is
+		// made, so a retry of it is within the grace.
+		now := s.cfg.Now()
 		if st.Generation(c.Type) != c.Generation {
 			return ports.UserChange{}, fmt.Errorf("%w: generation rotated", domain.ErrRevoked)
 		}
@@ -305,6 +315,9 @@ func (s *Service[U]) Refresh(ctx context.Context, raw string, client domain.Clie
 	}
 	s.evictLocal([]string{ports.SessionKey(c.SessionID)})
 	if reused {
+		if err := s.sync(ctx); err != nil {
+			return Pair{}, err
+		}
 		return Pair{}, fmt.Errorf("%w: session revoked", domain.ErrRefreshReused)
 	}
 	return pair, nil
@@ -346,13 +359,12 @@ func (s *Service[U]) LogoutAll(ctx context.Context, userID string) error {
 	if err := checkUserID(userID); err != nil {
 		return err
 	}
-	now := s.cfg.Now()
 	return s.update(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		return ports.UserChange{
 			NewAccessGeneration:  domain.NewGeneration(),
 			NewRefreshGeneration: domain.NewGeneration(),
 			Revoke:               sessionIDs(st.Sessions, ""),
-			RevokedAt:            now,
+			RevokedAt:            s.cfg.Now(),
 		}, nil
 	})
 }
@@ -362,9 +374,8 @@ func (s *Service[U]) LogoutOthers(ctx context.Context, userID, keepSessionID str
 	if err := checkUserID(userID); err != nil {
 		return err
 	}
-	now := s.cfg.Now()
 	return s.update(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
-		return ports.UserChange{Revoke: sessionIDs(st.Sessions, keepSessionID), RevokedAt: now}, nil
+		return ports.UserChange{Revoke: sessionIDs(st.Sessions, keepSessionID), RevokedAt: s.cfg.Now()}, nil
 	})
 }
 
@@ -389,12 +400,11 @@ func (s *Service[U]) RevokeSession(ctx context.Context, userID, sessionID string
 	if sessionID == "" || len(sessionID) > MaxUserIDLen {
 		return domain.ErrSessionNotFound
 	}
-	now := s.cfg.Now()
 	return s.update(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		if indexSession(st.Sessions, sessionID) < 0 {
 			return ports.UserChange{}, domain.ErrSessionNotFound
 		}
-		return ports.UserChange{Revoke: []string{sessionID}, RevokedAt: now}, nil
+		return ports.UserChange{Revoke: []string{sessionID}, RevokedAt: s.cfg.Now()}, nil
 	})
 }
 
@@ -411,18 +421,25 @@ func (s *Service[U]) Prune(ctx context.Context) (int64, error) {
 }
 
 // update runs a locked update and evicts the keys it changed from the
-// local cache at once (other instances hear of it through the bus).
+// local cache at once; other instances hear of it through the bus, and a
+// revoking change returns only once the bus confirmed it (see sync).
 func (s *Service[U]) update(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error {
-	var keys []string
+	var (
+		keys    []string
+		revokes bool
+	)
 	err := s.deps.Store.UpdateUser(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		change, err := fn(st)
-		keys = s.changedKeys(userID, change)
+		keys, revokes = s.changedKeys(userID, change), revoking(change)
 		return change, err
 	})
 	if err != nil {
 		return err
 	}
 	s.evictLocal(keys)
+	if revokes {
+		return s.sync(ctx)
+	}
 	return nil
 }
 

@@ -21,12 +21,19 @@ import (
 // connection and resets new ones at once, as a crashed database or a
 // refusing host would; Stall keeps every connection open but drops what
 // goes through, as a black-holed network or a frozen server would;
-// Restore lets everything through again.
+// Restore lets everything through again. Pause holds every byte back
+// (nothing is lost: a frozen database, a congested link); PauseListeners
+// does so only on connections that sent LISTEN (the invalidation bus's).
 type tcpProxy struct {
 	ln     net.Listener
 	target string
 
 	stalled atomic.Bool
+
+	pauseMu         sync.Mutex
+	pauseCond       *sync.Cond
+	paused          bool // everything
+	pausedListeners bool // connections that sent LISTEN
 
 	mu    sync.Mutex
 	down  bool
@@ -45,6 +52,7 @@ func startTCPProxy(t *testing.T, target string) *tcpProxy {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p.pauseCond = sync.NewCond(&p.pauseMu)
 	p.wg.Add(1)
 	go p.serve()
 	t.Cleanup(p.close)
@@ -80,7 +88,35 @@ func (p *tcpProxy) Restore() {
 	p.down = false
 }
 
+// Pause holds back every byte either way, on open and new connections,
+// until Resume, which delivers them.
+func (p *tcpProxy) Pause() { p.setPause(func() { p.paused = true }) }
+
+// PauseListeners holds back what the server sends on connections that
+// sent LISTEN, until Resume.
+func (p *tcpProxy) PauseListeners() { p.setPause(func() { p.pausedListeners = true }) }
+
+// Resume delivers what was held back and lets bytes flow again.
+func (p *tcpProxy) Resume() { p.setPause(func() { p.paused, p.pausedListeners = false, false }) }
+
+func (p *tcpProxy) setPause(fn func()) {
+	p.pauseMu.Lock()
+	fn()
+	p.pauseMu.Unlock()
+	p.pauseCond.Broadcast()
+}
+
+// hold blocks while bytes of this direction must be held back.
+func (p *tcpProxy) hold(listener *atomic.Bool, toClient bool) {
+	p.pauseMu.Lock()
+	defer p.pauseMu.Unlock()
+	for p.paused || (toClient && p.pausedListeners && listener.Load()) {
+		p.pauseCond.Wait()
+	}
+}
+
 func (p *tcpProxy) close() {
+	p.Resume()
 	_ = p.ln.Close()
 	p.Cut()
 	p.wg.Wait()
@@ -137,19 +173,27 @@ func (p *tcpProxy) forward(down net.Conn) {
 	}
 	p.forwarded.Add(1)
 	done := make(chan struct{}, 2)
-	go func() { p.copy(up, down); done <- struct{}{} }()
-	go func() { p.copy(down, up); done <- struct{}{} }()
+	var listener atomic.Bool // the client sent LISTEN on it
+	go func() { p.copy(up, down, &listener, false); done <- struct{}{} }()
+	go func() { p.copy(down, up, &listener, true); done <- struct{}{} }()
 	<-done
 	p.untrack(down, up)
 	<-done
 }
 
 // copy forwards src to dst until either fails, dropping what it reads
-// while the proxy is stalled.
-func (p *tcpProxy) copy(dst, src net.Conn) {
+// while the proxy is stalled and holding it while paused. Client bytes
+// holding LISTEN mark the connection as a listener's.
+func (p *tcpProxy) copy(dst, src net.Conn, listener *atomic.Bool, toClient bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if n > 0 && !toClient && bytes.Contains(buf[:n], []byte("LISTEN ")) {
+			listener.Store(true)
+		}
+		if n > 0 {
+			p.hold(listener, toClient)
+		}
 		if n > 0 && !p.stalled.Load() {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return

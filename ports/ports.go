@@ -75,6 +75,16 @@ type Bus interface {
 	Healthy() bool
 }
 
+// Syncer is a Bus that can confirm delivery. Sync returns once every
+// invalidation committed before it was called has reached this instance's
+// own listener, and so has been sent to every listening instance (the
+// database delivers notifications in commit order). It returns an error
+// wrapping domain.ErrUnavailable when it cannot confirm that in time.
+// Revoking use cases call it before they return.
+type Syncer interface {
+	Sync(ctx context.Context) error
+}
+
 // Publisher sends invalidations to every instance's Bus. Stores call it;
 // the use cases do not.
 type Publisher interface {

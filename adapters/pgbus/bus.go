@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +22,7 @@ import (
 var (
 	_ ports.Bus       = (*Bus)(nil)
 	_ ports.Publisher = (*Bus)(nil)
+	_ ports.Syncer    = (*Bus)(nil)
 )
 
 // MaxPayload is the largest NOTIFY payload Publish sends; PostgreSQL
@@ -51,6 +54,7 @@ type Bus struct {
 	minReconnect time.Duration
 	pingInterval time.Duration
 	pingTimeout  time.Duration
+	beats        *heartbeats
 
 	healthy  atomic.Bool
 	isClosed atomic.Bool
@@ -97,6 +101,8 @@ func New(dsn string, opts ...Option) (*Bus, error) {
 		minReconnect: DefaultMinReconnect,
 		maxReconnect: DefaultMaxReconnect,
 		pingInterval: DefaultPingInterval,
+		heartbeat:    DefaultHeartbeat,
+		syncTimeout:  DefaultSyncTimeout,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -120,6 +126,7 @@ func New(dsn string, opts ...Option) (*Bus, error) {
 		minReconnect: o.minReconnect,
 		pingInterval: o.pingInterval,
 		pingTimeout:  o.pingTimeout(),
+		beats:        newHeartbeats(o.heartbeat, o.syncTimeout),
 		changed:      make(chan struct{}),
 		wake:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
@@ -132,6 +139,9 @@ func New(dsn string, opts ...Option) (*Bus, error) {
 	go b.dispatch()
 	go b.listen()
 	go b.pingLoop()
+	if o.heartbeat > 0 {
+		b.wg.Go(b.beatLoop)
+	}
 	return b, nil
 }
 
@@ -151,23 +161,24 @@ func (b *Bus) Subscribe(fn func(keys []string)) {
 // Healthy implements ports.Bus: it reports whether the Bus is certainly
 // listening, so that no invalidation can have been missed since the last
 // flush.
-func (b *Bus) Healthy() bool { return b.healthy.Load() }
+func (b *Bus) Healthy() bool { return b.healthy.Load() && b.beats.fresh(time.Now()) }
 
 // WaitHealthy blocks until the Bus is healthy, ctx is done (returning
 // ctx.Err()) or the Bus is closed (returning an error wrapping ErrClosed).
 func (b *Bus) WaitHealthy(ctx context.Context) error {
 	for {
 		b.mu.Lock()
-		healthy, closed, changed := b.healthy.Load(), b.closed, b.changed
+		closed, changed := b.closed, b.changed
 		b.mu.Unlock()
 		switch {
 		case closed:
 			return fmt.Errorf("%w: %w", domain.ErrUnavailable, ErrClosed)
-		case healthy:
+		case b.Healthy():
 			return nil
 		}
 		select {
 		case <-changed:
+		case <-b.beats.echoed():
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -178,8 +189,8 @@ func (b *Bus) WaitHealthy(ctx context.Context) error {
 // channel, joined by "\n" into as few notifications as fit MaxPayload,
 // in one transaction when there are several. Publishing no keys does
 // nothing. It returns an error wrapping domain.ErrInvalidArgument for a
-// key that is empty, longer than MaxPayload, not UTF-8 or contains "\n"
-// or NUL, and one wrapping domain.ErrUnavailable when the database does
+// key that is empty, longer than MaxPayload, not UTF-8, contains "\n"
+// or NUL, or starts with "pgbus-" (reserved for the Buses' heartbeats), and one wrapping domain.ErrUnavailable when the database does
 // not take the notifications or the Bus is closed.
 func (b *Bus) Publish(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
@@ -188,6 +199,11 @@ func (b *Bus) Publish(ctx context.Context, keys ...string) error {
 	payloads, err := notify.Payloads(keys)
 	if err != nil {
 		return fmt.Errorf("pgbus: %w", err)
+	}
+	for _, k := range keys {
+		if strings.HasPrefix(k, controlPrefix) {
+			return fmt.Errorf("%w: pgbus: key %q: the prefix %q is reserved", domain.ErrInvalidArgument, k, controlPrefix)
+		}
 	}
 	if b.isClosed.Load() {
 		return fmt.Errorf("%w: %w", domain.ErrUnavailable, ErrClosed)
@@ -320,7 +336,10 @@ func (b *Bus) handle(n *pq.Notification) {
 		// Flush first, then count the reconnection as handled.
 		b.deliver(nil)
 		b.setState(func() { b.pending = max(b.pending-1, 0) })
-	case n.Channel == b.channel && n.Extra != "":
+	case n.Channel != b.channel || n.Extra == "":
+	case strings.HasPrefix(n.Extra, controlPrefix):
+		b.control(n.Extra)
+	default:
 		b.deliver(notify.Split(n.Extra))
 	}
 }
@@ -447,4 +466,104 @@ func (b *Bus) pinged(conn uint64, err error) bool {
 		b.log.Warn("pgbus: listener ping failed; caches flushed and bypassed until it answers", "err", err)
 	}
 	return err == nil
+}
+
+// control handles a payload the Buses send each other. Ours prove this
+// Bus alive; coming back after a gap, everything is flushed first, since
+// what was published during the gap may have been lost. Another Bus's
+// sync is acknowledged once everything received before it has been
+// delivered here (dispatch delivers in order).
+func (b *Bus) control(payload string) {
+	c, ok := parseControl(payload)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	b.beats.heard(c, now)
+	switch {
+	case b.beats.ours(c):
+		if b.beats.gap(now) && !b.isClosed.Load() {
+			b.log.Warn("pgbus: heartbeats are back after a gap; caches flushed")
+			b.deliver(nil)
+		}
+		b.beats.confirm(c.seq)
+	case c.kind == kindSync && !b.isClosed.Load():
+		ack := controlPrefix + kindAck + ":" + c.from + ":" + strconv.FormatUint(c.seq, 10) + ":" + b.beats.id
+		b.wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), b.beats.syncTimeout)
+			defer cancel()
+			_, _ = b.db.ExecContext(ctx, notifySQL, b.channel, ack)
+		})
+	}
+}
+
+// beatLoop sends a heartbeat every interval until Close.
+func (b *Bus) beatLoop() {
+	t := time.NewTicker(b.beats.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.done:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*b.beats.interval)
+		_, _ = b.send(ctx, kindBeat)
+		cancel()
+	}
+}
+
+// send sends one heartbeat or sync and returns its sequence number.
+func (b *Bus) send(ctx context.Context, kind string) (uint64, error) {
+	seq, payload := b.beats.next(kind, time.Now())
+	if b.isClosed.Load() {
+		return seq, fmt.Errorf("%w: %w", domain.ErrUnavailable, ErrClosed)
+	}
+	if _, err := b.db.ExecContext(ctx, notifySQL, b.channel, payload); err != nil {
+		return seq, fmt.Errorf("%w: pgbus: %s: %w", domain.ErrUnavailable, kind, err)
+	}
+	return seq, nil
+}
+
+// Sync implements ports.Syncer. It sends a sync marker and returns once
+// the marker came back on this Bus's listener and every other Bus heard
+// of within twice the heartbeat interval has acknowledged it, or twice
+// the interval has passed. PostgreSQL delivers notifications in commit
+// order and each Bus delivers them to its subscribers in order before it
+// acknowledges, so by then every invalidation committed before Sync was
+// called has been applied on every other instance, or that instance is
+// bypassing its cache (it has not received its own heartbeats for twice
+// the interval). It waits at most the
+// sync timeout (WithSyncTimeout) and returns an error wrapping
+// domain.ErrUnavailable when that is not confirmed in time, or ctx ends.
+// Without heartbeats (WithHeartbeat(0)) no other Bus is known, and Sync
+// waits for its own marker only.
+func (b *Bus) Sync(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, b.beats.syncTimeout)
+	defer cancel()
+	seq, err := b.send(ctx, kindSync)
+	defer b.beats.done(seq)
+	if err != nil {
+		return err
+	}
+	for {
+		ok, changed := b.beats.synced(seq, time.Now())
+		if ok {
+			return nil
+		}
+		// Peers that do not acknowledge are excused after a while:
+		// re-check often.
+		recheck := time.NewTimer(max(b.beats.interval/4, 10*time.Millisecond))
+		select {
+		case <-changed:
+		case <-recheck.C:
+		case <-b.done:
+			recheck.Stop()
+			return fmt.Errorf("%w: %w", domain.ErrUnavailable, ErrClosed)
+		case <-ctx.Done():
+			recheck.Stop()
+			return fmt.Errorf("%w: pgbus: sync not confirmed: %w", domain.ErrUnavailable, ctx.Err())
+		}
+		recheck.Stop()
+	}
 }

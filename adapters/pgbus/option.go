@@ -21,6 +21,11 @@ const (
 	// DefaultPingInterval is how often the listening connection is
 	// checked.
 	DefaultPingInterval = 30 * time.Second
+	// DefaultHeartbeat is how often the Bus proves, by a NOTIFY it must
+	// receive back, that it is still being delivered to.
+	DefaultHeartbeat = 250 * time.Millisecond
+	// DefaultSyncTimeout bounds Sync.
+	DefaultSyncTimeout = 2 * time.Second
 )
 
 // maxChannelLen is PostgreSQL's identifier limit (NAMEDATALEN - 1).
@@ -35,6 +40,7 @@ type options struct {
 	db                         *sql.DB
 	minReconnect, maxReconnect time.Duration
 	pingInterval               time.Duration
+	heartbeat, syncTimeout     time.Duration
 }
 
 // WithChannel sets the NOTIFY channel to listen and publish on. It must
@@ -72,6 +78,24 @@ func WithPingInterval(d time.Duration) Option {
 	return func(o *options) { o.pingInterval = d }
 }
 
+// WithHeartbeat sets how often the Bus sends itself a heartbeat (one
+// small NOTIFY through the publishing pool) that its listener must
+// receive back. Healthy is false whenever the last heartbeat that came
+// back was sent 2 × d ago or longer, so a listener that stalls, or a
+// database that stops delivering, is noticed within 2 × d; when the
+// heartbeats come back the subscribers are flushed first. Other
+// instances' heartbeats are ignored, never delivered. Optional. Default
+// DefaultHeartbeat. 0 turns heartbeats off (Healthy then relies on the
+// connection events and the pings).
+func WithHeartbeat(d time.Duration) Option {
+	return func(o *options) { o.heartbeat = d }
+}
+
+// WithSyncTimeout bounds Sync. Optional. Default DefaultSyncTimeout.
+func WithSyncTimeout(d time.Duration) Option {
+	return func(o *options) { o.syncTimeout = d }
+}
+
 // validate returns an error wrapping domain.ErrInvalidArgument naming the
 // first invalid option.
 func (o *options) validate() error {
@@ -82,6 +106,10 @@ func (o *options) validate() error {
 		return fmt.Errorf("%w: pgbus: reconnect interval %v..%v", domain.ErrInvalidArgument, o.minReconnect, o.maxReconnect)
 	case o.pingInterval <= 0:
 		return fmt.Errorf("%w: pgbus: ping interval %v", domain.ErrInvalidArgument, o.pingInterval)
+	case o.heartbeat < 0:
+		return fmt.Errorf("%w: pgbus: heartbeat %v", domain.ErrInvalidArgument, o.heartbeat)
+	case o.syncTimeout <= 0:
+		return fmt.Errorf("%w: pgbus: sync timeout %v", domain.ErrInvalidArgument, o.syncTimeout)
 	}
 	return nil
 }

@@ -71,24 +71,31 @@ func (d *dialect) rebind(query string) string { return sqlx.Rebind(d.bindType, q
 
 // OpenPostgres opens a PostgreSQL pool with lib/pq (driver "postgres") and
 // checks that it answers. dsn is a URL (postgres://user@host/db?sslmode=...)
-// or a lib/pq key=value string. The pool holds at most 25 connections, keeps
-// up to 10 idle for 5 minutes and renews each after 30 minutes; adjust them
-// on the returned *sqlx.DB if needed. Errors wrap domain.ErrUnavailable.
+// or a lib/pq key=value string. The pool holds at most 25 connections
+// (WithMaxConns), keeps up to 10 idle for 5 minutes and renews each after
+// 30 minutes; adjust them on the returned *sqlx.DB if needed. Errors wrap
+// domain.ErrUnavailable.
 //
-// Every read and write on its connections must progress within
-// IOTimeout: lib/pq waits for the server to acknowledge a cancelled query,
-// so without a deadline a database that stops answering (a network black
-// hole, a frozen host) would hang requests instead of failing them.
-func OpenPostgres(ctx context.Context, dsn string) (*sqlx.DB, error) {
+// Every read and write on its connections must progress within IOTimeout
+// (WithIOTimeout): lib/pq waits for the server to acknowledge a cancelled
+// query, so without a deadline a database that stops answering (a network
+// black hole, a frozen host) would hang requests instead of failing them.
+func OpenPostgres(ctx context.Context, dsn string, opts ...PoolOption) (*sqlx.DB, error) {
+	o := poolOptions{maxConns: 25, ioTimeout: IOTimeout}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
 	connector, err := pq.NewConnector(dsn)
 	if err != nil {
 		// pq's parse errors may quote the password: keep them out.
 		return nil, fmt.Errorf("%w: sqlstore: invalid PostgreSQL DSN", domain.ErrUnavailable)
 	}
-	connector.Dialer(deadlineDialer{timeout: IOTimeout})
+	connector.Dialer(deadlineDialer{timeout: o.ioTimeout})
 	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
-	db.SetMaxOpenConns(25)
-	db.SetMaxIdleConns(10)
+	db.SetMaxOpenConns(o.maxConns)
+	db.SetMaxIdleConns(min(10, o.maxConns))
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	db.SetConnMaxLifetime(30 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
@@ -96,6 +103,39 @@ func OpenPostgres(ctx context.Context, dsn string) (*sqlx.DB, error) {
 		return nil, unavailable(ctx, "connect to postgres", err)
 	}
 	return db, nil
+}
+
+// PoolOption configures OpenPostgres.
+type PoolOption func(*poolOptions)
+
+type poolOptions struct {
+	maxConns  int
+	ioTimeout time.Duration
+}
+
+// WithMaxConns sets the most connections the pool opens; callers beyond
+// wait for one, as long as their context allows. Optional. Default 25.
+// Values below 1 keep the default.
+func WithMaxConns(n int) PoolOption {
+	return func(o *poolOptions) {
+		if n >= 1 {
+			o.maxConns = n
+		}
+	}
+}
+
+// WithIOTimeout sets how long each read or write on a connection may take
+// before the connection is given up. With a Store timeout (WithTimeout)
+// of the same length, a call on a database that stopped answering
+// returns within twice that: the cancellation lib/pq sends cannot reach
+// such a database, so the statement under way ends at its read deadline.
+// Optional. Default IOTimeout. Values of 0 or less keep the default.
+func WithIOTimeout(d time.Duration) PoolOption {
+	return func(o *poolOptions) {
+		if d > 0 {
+			o.ioTimeout = d
+		}
+	}
 }
 
 // sqlitePragmas are appended to every path OpenSQLite opens: write-ahead
@@ -138,7 +178,8 @@ func OpenSQLite(ctx context.Context, path string) (*sqlx.DB, error) {
 }
 
 // IOTimeout bounds each read or write on a PostgreSQL connection opened by
-// OpenPostgres. Every statement of the store takes milliseconds.
+// OpenPostgres unless WithIOTimeout says otherwise. Every statement of the
+// store takes milliseconds.
 const IOTimeout = 5 * time.Second
 
 // deadlineDialer dials connections whose every read and write has a

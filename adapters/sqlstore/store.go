@@ -37,6 +37,7 @@ type Store struct {
 	pub     ports.Publisher
 	channel string
 	now     func() time.Time
+	timeout time.Duration
 	stmts   preparedStatements
 }
 
@@ -73,6 +74,25 @@ func WithClock(now func() time.Time) Option {
 			s.now = now
 		}
 	}
+}
+
+// WithTimeout bounds every call of the Store, waiting for a pooled
+// connection included: past d the call returns an error wrapping
+// domain.ErrUnavailable and context.DeadlineExceeded, and a transaction
+// under way rolls back (database/sql rolls back a transaction whose
+// context ends, and never sends COMMIT after). Optional. Default 0: only
+// the caller's context bounds a call. The publishing after a commit has
+// its own bound.
+func WithTimeout(d time.Duration) Option {
+	return func(s *Store) { s.timeout = max(d, 0) }
+}
+
+// bound returns ctx limited by the Store's timeout.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.timeout)
 }
 
 // NewPostgres returns a Store on db, a PostgreSQL pool (see OpenPostgres).
@@ -160,6 +180,8 @@ func (s *Store) Generation(ctx context.Context, userID string, typ domain.TokenT
 	if typ != domain.Access && typ != domain.Refresh {
 		return "", fmt.Errorf("%w: token type %q", domain.ErrInvalidArgument, typ)
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var gen string
 	err := s.pool(ctx).GetContext(ctx, &gen, s.q.generation, userID, string(typ))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -173,6 +195,8 @@ func (s *Store) Generation(ctx context.Context, userID string, typ domain.TokenT
 
 // Session implements ports.Store.
 func (s *Store) Session(ctx context.Context, sessionID string) (domain.Session, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var r sessionRow
 	err := s.pool(ctx).GetContext(ctx, &r, s.q.session, sessionID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -186,6 +210,8 @@ func (s *Store) Session(ctx context.Context, sessionID string) (domain.Session, 
 
 // Sessions implements ports.Store.
 func (s *Store) Sessions(ctx context.Context, userID string) ([]domain.Session, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.liveSessions(ctx, s.pool(ctx), userID)
 }
 
@@ -203,6 +229,8 @@ func (s *Store) liveSessions(ctx context.Context, q runner, userID string) ([]do
 
 // Prune implements ports.Store.
 func (s *Store) Prune(ctx context.Context, before, idleBefore time.Time) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	t := timeArg(before)
 	res, err := s.db.ExecContext(ctx, s.q.prune, t, t, timeArg(idleBefore))
 	if err != nil {
@@ -235,6 +263,8 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(domain.Us
 	if fn == nil {
 		return fmt.Errorf("%w: sqlstore: nil update function", domain.ErrInvalidArgument)
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	stmts := s.prepared(ctx) // before the transaction takes a connection
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -262,9 +292,8 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(domain.Us
 // updateUser runs UpdateUser's transaction body and returns the
 // invalidation keys of the change.
 func (s *Store) updateUser(ctx context.Context, tx runner, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) ([]string, error) {
-	now := s.now()
-	ts := timeArg(now)
 	ensure := func() error {
+		ts := timeArg(s.now())
 		if _, err := tx.ExecContext(ctx, s.q.ensureGenerations,
 			userID, string(domain.Access), domain.NewGeneration(), ts,
 			userID, string(domain.Refresh), domain.NewGeneration(), ts,
@@ -320,6 +349,9 @@ func (s *Store) updateUser(ctx context.Context, tx runner, userID string, fn fun
 	}
 	state.Sessions = sessions
 
+	// Read once the lock is held, so that a change stamps the time it was
+	// made, not the time it began waiting.
+	now := s.now()
 	change, err := fn(state)
 	if err != nil {
 		return nil, err

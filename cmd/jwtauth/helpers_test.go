@@ -104,7 +104,7 @@ func startServer(t *testing.T, extra map[string]string) *testServer {
 		case <-time.After(15 * time.Second):
 			t.Errorf("Serve did not return after cancel")
 		}
-		srv.Close()
+		srv.Close(10 * time.Second)
 	})
 	return &testServer{server: srv, URL: "http://" + ln.Addr().String(), Log: logs}
 }

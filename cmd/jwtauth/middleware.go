@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -124,6 +125,22 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 				}
 				err = nil
 			}()
+			return next(c)
+		}
+	}
+}
+
+// requestTimeout gives every request a deadline: the store calls under it
+// end with it, and the request is answered 503 unavailable.
+func requestTimeout(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if d <= 0 {
+				return next(c)
+			}
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}
 	}

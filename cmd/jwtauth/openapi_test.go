@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,7 +79,7 @@ func newTestServer(t *testing.T) *server {
 	cfg := testConfig(t, testEnv(t, nil))
 	srv, err := newServer(t.Context(), cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() { srv.Close(10 * time.Second) })
 	return srv
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync/atomic"
+	"time"
 
 	"github.com/jwtauth/jwtauth"
 )
@@ -65,14 +67,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, look
 		fmt.Fprintf(stderr, "jwtauth serve: %v\n", err)
 		return exitCode(err)
 	}
-	defer srv.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		srv.Close(cfg.ShutdownTimeout)
 		fmt.Fprintf(stderr, "jwtauth serve: JWTAUTH_ADDR: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
-	if err := srv.Serve(ctx, ln); err != nil {
+	var stopAt atomic.Int64
+	context.AfterFunc(ctx, func() { stopAt.Store(time.Now().UnixNano()) })
+	err = srv.Serve(ctx, ln)
+	left := cfg.ShutdownTimeout
+	if at := stopAt.Load(); at != 0 {
+		left -= time.Since(time.Unix(0, at))
+	}
+	// What is left of the drain time releases the backend; a database that
+	// does not answer must not hold the exit.
+	if !srv.Close(max(left, 100*time.Millisecond)) {
+		log.Warn("the database connections were not closed in time; exiting anyway")
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "jwtauth serve: %v\n", err)
 		return 1
 	}

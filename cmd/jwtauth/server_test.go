@@ -90,7 +90,7 @@ func TestServerUnknownRoutesAndMethods(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, r.Status)
 	r = do(t, http.MethodGet, s.URL+"/healthz", "", nil)
 	assert.Equal(t, http.StatusOK, r.Status)
-	assert.Equal(t, map[string]any{"status": "ok"}, r.JSON(t))
+	assert.Equal(t, map[string]any{"status": "ok", "store": "ok", "bus": "none", "cache": "on"}, r.JSON(t))
 }
 
 func TestServerBodyLimit(t *testing.T) {
@@ -127,7 +127,11 @@ func TestServerHealthzUnavailable(t *testing.T) {
 	require.NoError(t, s.backend.DB.Close())
 	r := do(t, http.MethodGet, s.URL+"/healthz", "", nil)
 	assert.Equal(t, http.StatusServiceUnavailable, r.Status)
-	assert.Equal(t, "unavailable", r.JSON(t)["error"])
+	body := r.JSON(t)
+	assert.Equal(t, "unavailable", body["error"])
+	assert.Equal(t, "unavailable", body["status"])
+	assert.Equal(t, "down", body["store"])
+	assert.Equal(t, "1", r.Header.Get("Retry-After"))
 }
 
 func TestServerLoginThrottle(t *testing.T) {
@@ -166,5 +170,5 @@ func TestServerServeHTTP(t *testing.T) {
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	assert.Equal(t, http.StatusOK, rec.Code)
-	assert.JSONEq(t, `{"status":"ok"}`, rec.Body.String())
+	assert.JSONEq(t, `{"status":"ok","store":"ok","bus":"none","cache":"on"}`, rec.Body.String())
 }
