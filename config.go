@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/jwtauth/jwtauth/adapters/jwe"
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
@@ -97,6 +100,11 @@ type Config struct {
 	// DemoUsers: JWTAUTH_DEMO_USERS, default alice:alice-password
 	// (reference server only).
 	DemoUsers string
+	// MeterProvider and TracerProvider (no variables) receive the
+	// service's metrics and spans; nil means the global providers of
+	// go.opentelemetry.io/otel, no-ops until the application sets them.
+	MeterProvider  metric.MeterProvider
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultConfig returns the configuration with every default applied and no
@@ -269,6 +277,9 @@ func (c Config) AppConfig() app.Config {
 		UserFromToken: c.UserFromToken,
 		Issuer:        c.Issuer,
 		Audience:      c.Audience,
+
+		MeterProvider:  c.MeterProvider,
+		TracerProvider: c.TracerProvider,
 	}
 }
 

@@ -67,6 +67,7 @@ type Service[U any] struct {
 	// invalidation is dropped, so a racing read cannot re-cache a stale
 	// value.
 	epoch atomic.Uint64
+	tel   *telemetry
 }
 
 // New returns a Service, or an error wrapping domain.ErrInvalidArgument
@@ -80,7 +81,11 @@ func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
 		return nil, fmt.Errorf("%w: Store and Codec are required", domain.ErrInvalidArgument)
 	}
 	s := &Service[U]{cfg: cfg, deps: deps}
-	if deps.Bus != nil && deps.Cache != nil {
+	if s.tel, err = newTelemetry(cfg, deps.Bus); err != nil {
+		return nil, err
+	}
+	s.instrument()
+	if deps.Bus != nil {
 		deps.Bus.Subscribe(s.onInvalidate)
 	}
 	return s, nil
@@ -90,6 +95,10 @@ func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
 func (s *Service[U]) Now() time.Time { return s.cfg.Now() }
 
 func (s *Service[U]) onInvalidate(keys []string) {
+	s.tel.invalidation.Add(context.Background(), 1)
+	if s.deps.Cache == nil {
+		return
+	}
 	s.epoch.Add(1)
 	if keys == nil {
 		s.deps.Cache.Reset()
@@ -102,7 +111,7 @@ func (s *Service[U]) onInvalidate(keys []string) {
 // credentials the application has checked. In one transaction locked per
 // user it applies the device policy, replaces this device's previous
 // session, and creates the new session.
-func (s *Service[U]) Login(ctx context.Context, userID string, user U, client domain.ClientInfo) (Pair, error) {
+func (s *Service[U]) login(ctx context.Context, userID string, user U, client domain.ClientInfo) (Pair, error) {
 	if err := checkUserID(userID); err != nil {
 		return Pair{}, err
 	}
@@ -124,6 +133,7 @@ func (s *Service[U]) Login(ctx context.Context, userID string, user U, client do
 	var (
 		pair    Pair
 		evicted []string
+		evicts  int
 	)
 	err = s.deps.Store.UpdateUser(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
 		decision, err := s.cfg.DevicePolicy.Decide(s.active(st.Sessions, now), client.DeviceID)
@@ -137,6 +147,7 @@ func (s *Service[U]) Login(ctx context.Context, userID string, user U, client do
 			change.NewAccessGeneration, change.NewRefreshGeneration = access, refresh
 		}
 		evicted = s.changedKeys(userID, change)
+		evicts = countEvicted(st.Sessions, decision.Revoke, client.DeviceID)
 		pair, err = s.mint(sess, user, access, refresh, true)
 		return change, err
 	})
@@ -144,13 +155,14 @@ func (s *Service[U]) Login(ctx context.Context, userID string, user U, client do
 		return Pair{}, err
 	}
 	s.evictLocal(evicted)
+	s.tel.revoked(ctx, kindEvict, evicts)
 	return pair, nil
 }
 
 // Authenticate checks an access token presented by client and returns its
 // principal: decrypt, verify, type, IP binding, device binding, current
 // generation, active session.
-func (s *Service[U]) Authenticate(ctx context.Context, raw string, client domain.ClientInfo) (Principal[U], error) {
+func (s *Service[U]) authenticate(ctx context.Context, raw string, client domain.ClientInfo) (Principal[U], error) {
 	var p Principal[U]
 	var dst any
 	if s.cfg.UserFromToken {
@@ -247,7 +259,7 @@ func (s *Service[U]) checkRefreshSession(sess domain.Session, c domain.Claims, n
 // rotation on a new refresh token too. Presenting a rotated-out refresh
 // token after the grace interval revokes its session and returns
 // domain.ErrRefreshReused.
-func (s *Service[U]) Refresh(ctx context.Context, raw string, client domain.ClientInfo) (Pair, error) {
+func (s *Service[U]) refresh(ctx context.Context, raw string, client domain.ClientInfo) (Pair, error) {
 	c, err := s.decode(raw, nil)
 	if err != nil {
 		return Pair{}, err
@@ -321,7 +333,7 @@ func (s *Service[U]) Invalidate(ctx context.Context, userID string, typ domain.T
 	if _, err := domain.ParseTokenType(string(typ)); err != nil {
 		return err
 	}
-	return s.update(ctx, userID, func(ports.UserState) (ports.UserChange, error) {
+	return s.revoke(ctx, kindInvalidate, userID, func(ports.UserState) (ports.UserChange, error) {
 		if typ == domain.Access {
 			return ports.UserChange{NewAccessGeneration: domain.NewGeneration()}, nil
 		}
@@ -338,7 +350,7 @@ func (s *Service[U]) Logout(ctx context.Context, sessionID string) error {
 	if err != nil {
 		return err
 	}
-	return s.RevokeSession(ctx, sess.UserID, sessionID)
+	return s.revokeSession(ctx, kindLogout, sess.UserID, sessionID)
 }
 
 // LogoutAll ends every session of the user and rotates both generations.
@@ -347,7 +359,7 @@ func (s *Service[U]) LogoutAll(ctx context.Context, userID string) error {
 		return err
 	}
 	now := s.cfg.Now()
-	return s.update(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+	return s.revoke(ctx, kindLogoutAll, userID, func(st ports.UserState) (ports.UserChange, error) {
 		return ports.UserChange{
 			NewAccessGeneration:  domain.NewGeneration(),
 			NewRefreshGeneration: domain.NewGeneration(),
@@ -363,7 +375,7 @@ func (s *Service[U]) LogoutOthers(ctx context.Context, userID, keepSessionID str
 		return err
 	}
 	now := s.cfg.Now()
-	return s.update(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+	return s.revoke(ctx, kindLogoutOthers, userID, func(st ports.UserState) (ports.UserChange, error) {
 		return ports.UserChange{Revoke: sessionIDs(st.Sessions, keepSessionID), RevokedAt: now}, nil
 	})
 }
@@ -383,6 +395,10 @@ func (s *Service[U]) Sessions(ctx context.Context, userID string) ([]domain.Sess
 // RevokeSession ends one of the user's sessions. A session of another user,
 // or one already ended, is domain.ErrSessionNotFound.
 func (s *Service[U]) RevokeSession(ctx context.Context, userID, sessionID string) error {
+	return s.revokeSession(ctx, kindSession, userID, sessionID)
+}
+
+func (s *Service[U]) revokeSession(ctx context.Context, kind, userID, sessionID string) error {
 	if err := checkUserID(userID); err != nil {
 		return err
 	}
@@ -390,7 +406,7 @@ func (s *Service[U]) RevokeSession(ctx context.Context, userID, sessionID string
 		return domain.ErrSessionNotFound
 	}
 	now := s.cfg.Now()
-	return s.update(ctx, userID, func(st ports.UserState) (ports.UserChange, error) {
+	return s.revoke(ctx, kind, userID, func(st ports.UserState) (ports.UserChange, error) {
 		if indexSession(st.Sessions, sessionID) < 0 {
 			return ports.UserChange{}, domain.ErrSessionNotFound
 		}
