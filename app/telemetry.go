@@ -112,12 +112,16 @@ type telemetry struct {
 	storeTime    metric.Float64Histogram
 	storeErrors  metric.Int64Counter
 
-	outcomeAdd    []metric.AddOption
-	outcomeRecord []metric.RecordOption
-	kindAdd       map[string]metric.AddOption
-	cacheAdd      [3]metric.AddOption
-	opAdd         [opCount]metric.AddOption
-	opRecord      [opCount]metric.RecordOption
+	// Options are kept in slices passed with "...", so that no call
+	// allocates its variadic argument.
+	outcomeAdd    [][]metric.AddOption
+	outcomeRecord [][]metric.RecordOption
+	kindAdd       map[string][]metric.AddOption
+	cacheAdd      [3][]metric.AddOption
+	opAdd         [opCount][]metric.AddOption
+	opRecord      [opCount][]metric.RecordOption
+	internal      []trace.SpanStartOption
+	client        []trace.SpanStartOption
 }
 
 // reconnectCounter is implemented by buses that count their reconnections
@@ -133,7 +137,9 @@ func newTelemetry(cfg Config, bus ports.Bus) (*telemetry, error) {
 		tp = otel.GetTracerProvider()
 	}
 	m := mp.Meter(ScopeName)
-	t := &telemetry{tracer: tp.Tracer(ScopeName), kindAdd: map[string]metric.AddOption{}}
+	t := &telemetry{tracer: tp.Tracer(ScopeName), kindAdd: map[string][]metric.AddOption{},
+		internal: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)},
+		client:   []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}}
 	var errs []error
 	counter := func(name, desc string) metric.Int64Counter {
 		c, err := m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit("{"+unitOf(name)+"}"))
@@ -185,18 +191,19 @@ func newTelemetry(cfg Config, bus ports.Bus) (*telemetry, error) {
 	}
 	for _, o := range Outcomes {
 		set := attribute.NewSet(attribute.String("outcome", o))
-		t.outcomeAdd = append(t.outcomeAdd, metric.WithAttributeSet(set))
-		t.outcomeRecord = append(t.outcomeRecord, metric.WithAttributeSet(set))
+		t.outcomeAdd = append(t.outcomeAdd, []metric.AddOption{metric.WithAttributeSet(set)})
+		t.outcomeRecord = append(t.outcomeRecord, []metric.RecordOption{metric.WithAttributeSet(set)})
 	}
 	for _, k := range []string{kindLogout, kindLogoutAll, kindLogoutOthers, kindSession, kindInvalidate, kindReuse, kindEvict} {
-		t.kindAdd[k] = metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", k)))
+		t.kindAdd[k] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", k)))}
 	}
 	for i, r := range []string{"hit", "miss", "bypassed"} {
-		t.cacheAdd[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("result", r)))
+		t.cacheAdd[i] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("result", r)))}
 	}
 	for i, op := range opNames {
 		set := attribute.NewSet(attribute.String("op", op))
-		t.opAdd[i], t.opRecord[i] = metric.WithAttributeSet(set), metric.WithAttributeSet(set)
+		t.opAdd[i] = []metric.AddOption{metric.WithAttributeSet(set)}
+		t.opRecord[i] = []metric.RecordOption{metric.WithAttributeSet(set)}
 	}
 	return t, nil
 }
@@ -213,14 +220,14 @@ func unitOf(name string) string {
 
 // start begins a span of a use case.
 func (t *telemetry) start(ctx context.Context, name string) (context.Context, trace.Span) {
-	return t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindInternal))
+	return t.tracer.Start(ctx, name, t.internal...)
 }
 
 // end counts a use case's outcome on c and ends its span, marked as an
 // error (with the code, never the message) unless err is nil.
 func (t *telemetry) end(ctx context.Context, span trace.Span, c metric.Int64Counter, err error) {
 	i := outcomeIndex(err)
-	c.Add(ctx, 1, t.outcomeAdd[i])
+	c.Add(ctx, 1, t.outcomeAdd[i]...)
 	endSpan(span, i)
 }
 
@@ -234,12 +241,12 @@ func endSpan(span trace.Span, i int) {
 
 func (t *telemetry) revoked(ctx context.Context, kind string, n int) {
 	if n > 0 {
-		t.revocations.Add(ctx, int64(n), t.kindAdd[kind])
+		t.revocations.Add(ctx, int64(n), t.kindAdd[kind]...)
 	}
 }
 
 func (t *telemetry) lookup(result int) {
-	t.cacheLookups.Add(context.Background(), 1, t.cacheAdd[result])
+	t.cacheLookups.Add(context.Background(), 1, t.cacheAdd[result]...)
 }
 
 // Login issues an access and refresh token pair for a user whose
@@ -269,9 +276,9 @@ func (s *Service[U]) Authenticate(ctx context.Context, raw string, client domain
 	p, err := s.authenticate(ctx, raw, client)
 	i := outcomeIndex(err)
 	if timed {
-		s.tel.authDuration.Record(ctx, time.Since(start).Seconds(), s.tel.outcomeRecord[i])
+		s.tel.authDuration.Record(ctx, time.Since(start).Seconds(), s.tel.outcomeRecord[i]...)
 	}
-	s.tel.authRequests.Add(ctx, 1, s.tel.outcomeAdd[i])
+	s.tel.authRequests.Add(ctx, 1, s.tel.outcomeAdd[i]...)
 	endSpan(span, i)
 	return p, err
 }
@@ -303,15 +310,15 @@ var spanNames = [opCount]string{"jwtauth.store.Generation", "jwtauth.store.Sessi
 	"jwtauth.store.Sessions", "jwtauth.store.UpdateUser", "jwtauth.store.Prune"}
 
 func (s tracedStore) begin(ctx context.Context, op int) (context.Context, trace.Span, time.Time) {
-	ctx, span := s.tel.tracer.Start(ctx, spanNames[op], trace.WithSpanKind(trace.SpanKindClient))
+	ctx, span := s.tel.tracer.Start(ctx, spanNames[op], s.tel.client...)
 	return ctx, span, time.Now()
 }
 
 func (s tracedStore) finish(ctx context.Context, op int, span trace.Span, start time.Time, err error) {
-	s.tel.storeTime.Record(ctx, time.Since(start).Seconds(), s.tel.opRecord[op])
+	s.tel.storeTime.Record(ctx, time.Since(start).Seconds(), s.tel.opRecord[op]...)
 	i := outcomeIndex(err)
 	if i == 11 { // unavailable: the store failed, not the caller
-		s.tel.storeErrors.Add(ctx, 1, s.tel.opAdd[op])
+		s.tel.storeErrors.Add(ctx, 1, s.tel.opAdd[op]...)
 	}
 	endSpan(span, i)
 }
