@@ -94,6 +94,9 @@ type Config struct {
 	DataDir string
 	// Addr: JWTAUTH_ADDR, default 127.0.0.1:8080 (reference server).
 	Addr string
+	// MetricsAddr: JWTAUTH_METRICS_ADDR, default unset (off). The
+	// reference server's separate listener for /metrics and /debug/pprof/.
+	MetricsAddr string
 	// Env: JWTAUTH_ENV, default development. "production" refuses to start
 	// without keys.
 	Env string
@@ -194,6 +197,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	l.str("JWTAUTH_DATABASE_URL", &c.DatabaseURL)
 	l.str("JWTAUTH_DATA_DIR", &c.DataDir)
 	l.str("JWTAUTH_ADDR", &c.Addr)
+	l.str("JWTAUTH_METRICS_ADDR", &c.MetricsAddr)
 	l.str("JWTAUTH_ENV", &c.Env)
 	l.str("JWTAUTH_DEMO_USERS", &c.DemoUsers)
 	if l.err != nil {
