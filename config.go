@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/jwtauth/jwtauth/adapters/jwe"
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
@@ -93,6 +96,9 @@ type Config struct {
 	DataDir string
 	// Addr: JWTAUTH_ADDR, default 127.0.0.1:8080 (reference server).
 	Addr string
+	// MetricsAddr: JWTAUTH_METRICS_ADDR, default unset (off). The
+	// reference server's separate listener for /metrics and /debug/pprof/.
+	MetricsAddr string
 	// Env: JWTAUTH_ENV, default development. "production" refuses to start
 	// without keys.
 	Env string
@@ -117,6 +123,11 @@ type Config struct {
 	// ShutdownTimeout: JWTAUTH_SHUTDOWN_TIMEOUT, default 10s. How long the
 	// reference server drains requests on SIGTERM.
 	ShutdownTimeout time.Duration
+	// MeterProvider and TracerProvider (no variables) receive the
+	// service's metrics and spans; nil means the global providers of
+	// go.opentelemetry.io/otel, no-ops until the application sets them.
+	MeterProvider  metric.MeterProvider
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultConfig returns the configuration with every default applied and no
@@ -223,6 +234,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	l.str("JWTAUTH_DATABASE_URL", &c.DatabaseURL)
 	l.str("JWTAUTH_DATA_DIR", &c.DataDir)
 	l.str("JWTAUTH_ADDR", &c.Addr)
+	l.str("JWTAUTH_METRICS_ADDR", &c.MetricsAddr)
 	l.str("JWTAUTH_ENV", &c.Env)
 	l.str("JWTAUTH_DEMO_USERS", &c.DemoUsers)
 	l.duration("JWTAUTH_DB_TIMEOUT", &c.DBTimeout, false)
@@ -388,6 +400,9 @@ func (c Config) AppConfig() app.Config {
 		UserFromToken: c.UserFromToken,
 		Issuer:        c.Issuer,
 		Audience:      c.Audience,
+
+		MeterProvider:  c.MeterProvider,
+		TracerProvider: c.TracerProvider,
 	}
 }
 

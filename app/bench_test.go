@@ -7,6 +7,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/jwtauth/jwtauth/app"
 )
@@ -81,4 +82,41 @@ func BenchmarkLogin(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkAuthenticateTelemetry is BenchmarkAuthenticate's work with its
+// instrumentation: bare (the use case without span and metrics, the
+// baseline), global (no provider set: the global no-op providers), and sdk
+// (a real SDK MeterProvider with a manual reader; tracing left to the
+// global no-op provider).
+func BenchmarkAuthenticateTelemetry(b *testing.B) {
+	run := func(b *testing.B, mutate func(*app.Config), bare bool) {
+		f := newFixture(b, func(c *app.Config) {
+			c.UserFromToken = true
+			if mutate != nil {
+				mutate(c)
+			}
+		})
+		ctx := context.Background()
+		pair := f.login(b, "alice", alice)
+		auth := f.svc.Authenticate
+		if bare {
+			auth = f.svc.AuthenticateBare
+		}
+		_, err := auth(ctx, pair.AccessToken, alice)
+		require.NoError(b, err)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := auth(ctx, pair.AccessToken, alice); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("bare", func(b *testing.B) { run(b, nil, true) })
+	b.Run("global", func(b *testing.B) { run(b, nil, false) })
+	b.Run("sdk", func(b *testing.B) {
+		run(b, func(c *app.Config) {
+			c.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		}, false)
+	})
 }

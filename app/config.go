@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/jwtauth/jwtauth/domain"
 )
 
@@ -40,6 +43,12 @@ type Config struct {
 	Audience []string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// MeterProvider and TracerProvider receive the metrics and spans of
+	// the use cases (see ScopeName). Default: the global providers of
+	// go.opentelemetry.io/otel, which are no-ops until the application
+	// sets them.
+	MeterProvider  metric.MeterProvider
+	TracerProvider trace.TracerProvider
 }
 
 // withDefaults returns c with defaults applied, or an error naming the

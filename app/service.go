@@ -67,6 +67,7 @@ type Service[U any] struct {
 	// invalidation is dropped, so a racing read cannot re-cache a stale
 	// value.
 	epoch atomic.Uint64
+	tel   *telemetry
 }
 
 // New returns a Service, or an error wrapping domain.ErrInvalidArgument
@@ -80,8 +81,12 @@ func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
 		return nil, fmt.Errorf("%w: Store and Codec are required", domain.ErrInvalidArgument)
 	}
 	s := &Service[U]{cfg: cfg, deps: deps}
-	s.deps.Store = flushingStore{Store: deps.Store, flush: s.flush}
-	if deps.Bus != nil && deps.Cache != nil {
+	if s.tel, err = newTelemetry(cfg, deps.Bus); err != nil {
+		return nil, err
+	}
+	s.instrument()
+	s.deps.Store = flushingStore{Store: s.deps.Store, flush: s.flush}
+	if deps.Bus != nil {
 		deps.Bus.Subscribe(s.onInvalidate)
 	}
 	return s, nil
@@ -91,6 +96,10 @@ func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
 func (s *Service[U]) Now() time.Time { return s.cfg.Now() }
 
 func (s *Service[U]) onInvalidate(keys []string) {
+	s.tel.invalidation.Add(context.Background(), 1)
+	if s.deps.Cache == nil {
+		return
+	}
 	s.epoch.Add(1)
 	if keys == nil {
 		s.deps.Cache.Reset()
@@ -103,7 +112,7 @@ func (s *Service[U]) onInvalidate(keys []string) {
 // credentials the application has checked. In one transaction locked per
 // user it applies the device policy, replaces this device's previous
 // session, and creates the new session.
-func (s *Service[U]) Login(ctx context.Context, userID string, user U, client domain.ClientInfo) (Pair, error) {
+func (s *Service[U]) login(ctx context.Context, userID string, user U, client domain.ClientInfo) (Pair, error) {
 	if err := checkUserID(userID); err != nil {
 		return Pair{}, err
 	}
@@ -115,6 +124,7 @@ func (s *Service[U]) Login(ctx context.Context, userID string, user U, client do
 		pair    Pair
 		evicted []string
 		revokes bool
+		evicts  int
 	)
 	err = s.deps.Store.UpdateUser(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		now := s.cfg.Now() // under the lock
@@ -139,6 +149,7 @@ func (s *Service[U]) Login(ctx context.Context, userID string, user U, client do
 			change.NewAccessGeneration, change.NewRefreshGeneration = access, refresh
 		}
 		evicted, revokes = s.changedKeys(userID, change), revoking(change)
+		evicts = countEvicted(st.Sessions, decision.Revoke, client.DeviceID)
 		pair, err = s.mint(sess, user, access, refresh, true)
 		return change, err
 	})
@@ -151,13 +162,14 @@ func (s *Service[U]) Login(ctx context.Context, userID string, user U, client do
 			return Pair{}, err
 		}
 	}
+	s.tel.revoked(ctx, kindEvict, evicts)
 	return pair, nil
 }
 
 // Authenticate checks an access token presented by client and returns its
 // principal: decrypt, verify, type, IP binding, device binding, current
 // generation, active session.
-func (s *Service[U]) Authenticate(ctx context.Context, raw string, client domain.ClientInfo) (Principal[U], error) {
+func (s *Service[U]) authenticate(ctx context.Context, raw string, client domain.ClientInfo) (Principal[U], error) {
 	var p Principal[U]
 	var dst any
 	if s.cfg.UserFromToken {
@@ -254,7 +266,7 @@ func (s *Service[U]) checkRefreshSession(sess domain.Session, c domain.Claims, n
 // rotation on a new refresh token too. Presenting a rotated-out refresh
 // token after the grace interval revokes its session and returns
 // domain.ErrRefreshReused.
-func (s *Service[U]) Refresh(ctx context.Context, raw string, client domain.ClientInfo) (Pair, error) {
+func (s *Service[U]) refresh(ctx context.Context, raw string, client domain.ClientInfo) (Pair, error) {
 	c, err := s.decode(raw, nil)
 	if err != nil {
 		return Pair{}, err
@@ -334,7 +346,7 @@ func (s *Service[U]) Invalidate(ctx context.Context, userID string, typ domain.T
 	if _, err := domain.ParseTokenType(string(typ)); err != nil {
 		return err
 	}
-	return s.update(ctx, userID, func(domain.UserAuth) (ports.UserChange, error) {
+	return s.revoke(ctx, kindInvalidate, userID, func(domain.UserAuth) (ports.UserChange, error) {
 		if typ == domain.Access {
 			return ports.UserChange{NewAccessGeneration: domain.NewGeneration()}, nil
 		}
@@ -351,7 +363,7 @@ func (s *Service[U]) Logout(ctx context.Context, sessionID string) error {
 	if err != nil {
 		return err
 	}
-	return s.RevokeSession(ctx, sess.UserID, sessionID)
+	return s.revokeSession(ctx, kindLogout, sess.UserID, sessionID)
 }
 
 // LogoutAll ends every session of the user and rotates both generations.
@@ -359,7 +371,7 @@ func (s *Service[U]) LogoutAll(ctx context.Context, userID string) error {
 	if err := checkUserID(userID); err != nil {
 		return err
 	}
-	return s.update(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
+	return s.revoke(ctx, kindLogoutAll, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		return ports.UserChange{
 			NewAccessGeneration:  domain.NewGeneration(),
 			NewRefreshGeneration: domain.NewGeneration(),
@@ -374,7 +386,7 @@ func (s *Service[U]) LogoutOthers(ctx context.Context, userID, keepSessionID str
 	if err := checkUserID(userID); err != nil {
 		return err
 	}
-	return s.update(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
+	return s.revoke(ctx, kindLogoutOthers, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		return ports.UserChange{Revoke: sessionIDs(st.Sessions, keepSessionID), RevokedAt: s.cfg.Now()}, nil
 	})
 }
@@ -394,13 +406,17 @@ func (s *Service[U]) Sessions(ctx context.Context, userID string) ([]domain.Sess
 // RevokeSession ends one of the user's sessions. A session of another user,
 // or one already ended, is domain.ErrSessionNotFound.
 func (s *Service[U]) RevokeSession(ctx context.Context, userID, sessionID string) error {
+	return s.revokeSession(ctx, kindSession, userID, sessionID)
+}
+
+func (s *Service[U]) revokeSession(ctx context.Context, kind, userID, sessionID string) error {
 	if err := checkUserID(userID); err != nil {
 		return err
 	}
 	if sessionID == "" || len(sessionID) > MaxUserIDLen {
 		return domain.ErrSessionNotFound
 	}
-	return s.update(ctx, userID, func(st domain.UserAuth) (ports.UserChange, error) {
+	return s.revoke(ctx, kind, userID, func(st domain.UserAuth) (ports.UserChange, error) {
 		if indexSession(st.Sessions, sessionID) < 0 {
 			return ports.UserChange{}, domain.ErrSessionNotFound
 		}

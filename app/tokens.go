@@ -92,7 +92,11 @@ func earliest(a, b time.Time) time.Time {
 // cache returns the cache when it may be trusted: present, and fed by a
 // healthy bus when there is one.
 func (s *Service[U]) cache() ports.Cache {
-	if s.deps.Cache == nil || (s.deps.Bus != nil && !s.deps.Bus.Healthy()) {
+	if s.deps.Cache == nil {
+		return nil
+	}
+	if s.deps.Bus != nil && !s.deps.Bus.Healthy() {
+		s.tel.lookup(cacheBypassed)
 		return nil
 	}
 	return s.deps.Cache

@@ -56,8 +56,9 @@ type Bus struct {
 	pingTimeout  time.Duration
 	beats        *heartbeats
 
-	healthy  atomic.Bool
-	isClosed atomic.Bool
+	healthy    atomic.Bool
+	isClosed   atomic.Bool
+	reconnects atomic.Uint64
 
 	subsMu sync.RWMutex
 	subs   []func(keys []string)
@@ -163,6 +164,9 @@ func (b *Bus) Subscribe(fn func(keys []string)) {
 // flush.
 func (b *Bus) Healthy() bool { return b.healthy.Load() && b.beats.fresh(time.Now()) }
 
+// Reconnects counts the listener's reconnections (jwtauth.bus.reconnects).
+func (b *Bus) Reconnects() uint64 { return b.reconnects.Load() }
+
 // WaitHealthy blocks until the Bus is healthy, ctx is done (returning
 // ctx.Err()) or the Bus is closed (returning an error wrapping ErrClosed).
 func (b *Bus) WaitHealthy(ctx context.Context) error {
@@ -262,6 +266,7 @@ func (b *Bus) onEvent(ev pq.ListenerEventType, err error) {
 	case pq.ListenerEventConnected:
 		b.setState(func() { b.conn++; b.connected, b.pingOK = true, true })
 	case pq.ListenerEventReconnected:
+		b.reconnects.Add(1)
 		// The listener sends a nil notification next; dispatch flushes
 		// the subscribers when it gets there, after every notification of
 		// the previous connection.

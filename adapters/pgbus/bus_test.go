@@ -173,6 +173,7 @@ func TestListenerLoss(t *testing.T) {
 		return n
 	}
 	require.Equal(t, 1, backends(), "the listener")
+	assert.Zero(t, bus.Reconnects())
 	var killed int
 	require.NoError(t, admin.QueryRowContext(ctx, `
 		SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
@@ -187,6 +188,7 @@ func TestListenerLoss(t *testing.T) {
 	require.Eventually(t, bus.Healthy, wait, 5*time.Millisecond)
 	assert.Equal(t, []bool{false, false}, flushes(), "flushes arrive while unhealthy")
 	assert.Equal(t, 1, backends(), "a new listener connection")
+	assert.Equal(t, uint64(1), bus.Reconnects())
 
 	require.NoError(t, bus.Publish(ctx, "after"))
 	require.Eventually(t, func() bool { return len(rec.Keys()) == 2 }, wait, 5*time.Millisecond)

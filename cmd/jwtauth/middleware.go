@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,36 +73,145 @@ func httpErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
-// requestLog logs one line per request: method, path (without the query),
-// status, duration and the peer address. It never logs headers, bodies or
-// tokens. Errors returned by handlers are answered here (c.Error) so that
-// the logged status is the one sent.
-func requestLog(log *slog.Logger) echo.MiddlewareFunc {
+// requestLog logs one line per request: method, path (without the
+// query), status, error code (the "error" member of an error answer),
+// duration, request id and peer address. It never logs headers, bodies or
+// tokens. It echoes X-Request-ID, or sets a generated one when the request
+// has none (or one that is not 1 to 128 characters of [A-Za-z0-9._:-]).
+// It counts and times each answer (see httpMetrics), and starts the
+// request's server span under the caller's W3C traceparent, so the
+// service's spans join the caller's trace. Errors returned by handlers are
+// answered here (c.Error) so that the logged status is the one sent.
+func requestLog(log *slog.Logger, m *httpMetrics) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
+			r := c.Request()
+			id := r.Header.Get(requestIDHeader)
+			if !validRequestID(id) {
+				id = newRequestID()
+			}
+			c.Response().Header().Set(requestIDHeader, id)
+			route := routeOf(c)
+			ctx, span := m.startSpan(r, route)
+			c.SetRequest(r.WithContext(ctx))
+			sniff := &codeSniffer{ResponseWriter: c.Response().Writer}
+			c.Response().Writer = sniff
 			if err := next(c); err != nil {
 				c.Error(err)
 			}
-			r := c.Request()
+			status, code, took := c.Response().Status, sniff.code(), time.Since(start)
+			m.record(ctx, span, route, status, code, took)
 			peer, _, err := net.SplitHostPort(r.RemoteAddr)
 			if err != nil {
 				peer = r.RemoteAddr
 			}
 			level := slog.LevelInfo
-			if c.Response().Status >= 500 {
+			if status >= 500 {
 				level = slog.LevelWarn
 			}
-			log.LogAttrs(r.Context(), level, "request",
+			log.LogAttrs(ctx, level, "request",
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
-				slog.Int("status", c.Response().Status),
-				slog.Duration("duration", time.Since(start)),
+				slog.Int("status", status),
+				slog.String("code", code),
+				slog.Duration("duration", took),
+				slog.String("request_id", id),
 				slog.String("remote_ip", peer),
 			)
 			return nil
 		}
 	}
+}
+
+// requestIDHeader carries the request id, echoed in every answer.
+const requestIDHeader = "X-Request-ID"
+
+// validRequestID accepts 1 to 128 characters of [A-Za-z0-9._:-], so a
+// client's id can go in logs as it is.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := range len(id) {
+		switch b := id[i]; {
+		case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9', b == '.', b == '_', b == ':', b == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID returns 16 random bytes in hex.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// routeOf is the request's route pattern, which Echo's router takes from
+// the registered routes (a closed set, unlike paths, which carry session
+// ids), or "unmatched".
+func routeOf(c echo.Context) string {
+	if p := c.Path(); p != "" {
+		return p
+	}
+	return "unmatched"
+}
+
+// codeSniffer keeps the first bytes of an error answer's body, to log and
+// count its error code.
+type codeSniffer struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+}
+
+// maxSniff bounds what codeSniffer keeps; error bodies are far shorter.
+const maxSniff = 1 << 10
+
+func (s *codeSniffer) WriteHeader(status int) {
+	s.status = status
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s *codeSniffer) Write(p []byte) (int, error) {
+	if s.status >= 400 && len(s.body) < maxSniff {
+		s.body = append(s.body, p[:min(len(p), maxSniff-len(s.body))]...)
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *codeSniffer) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// code is the "error" member of an error answer, "" for a success or a
+// body that is not a JSON error of the contract.
+func (s *codeSniffer) code() string {
+	if s.status < 400 {
+		return ""
+	}
+	var b struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(s.body, &b) != nil || !isCode(b.Error) {
+		return ""
+	}
+	return b.Error
+}
+
+// isCode accepts what error codes look like: 1 to 40 of [a-z_].
+func isCode(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for i := range len(s) {
+		if (s[i] < 'a' || s[i] > 'z') && s[i] != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // recoverer is the last guard: a panic in a handler is logged with its

@@ -62,6 +62,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, look
 		"encrypt", cfg.Encrypt, "cache", cfg.Cache, "ip_binding", cfg.IPBinding,
 		"device_limit", cfg.DeviceLimit, "device_policy", cfg.DevicePolicy,
 		"rotate_refresh", cfg.RotateRefresh, "trusted_proxies", len(cfg.TrustedProxies))
+	tel, err := newTelemetry(ctx, cfg, lookup)
+	if err != nil {
+		fmt.Fprintf(stderr, "jwtauth serve: %v\n", err)
+		return exitCode(err)
+	}
+	defer func() {
+		shCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(shCtx); err != nil {
+			log.Warn("flushing telemetry failed", "err", err)
+		}
+	}()
+	tel.apply(&cfg)
 	srv, err := newServer(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "jwtauth serve: %v\n", err)
@@ -74,6 +87,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, look
 		return 1
 	}
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			_ = ln.Close()
+			fmt.Fprintf(stderr, "jwtauth serve: JWTAUTH_METRICS_ADDR: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", mln.Addr())
+		log.Info("serving /metrics and /debug/pprof/", "addr", "http://"+mln.Addr().String())
+		metricsCtx, stopMetrics := context.WithCancel(ctx)
+		metricsDone := make(chan error, 1)
+		go func() { metricsDone <- tel.serveMetrics(metricsCtx, mln) }()
+		defer func() {
+			stopMetrics()
+			if err := <-metricsDone; err != nil {
+				log.Warn("metrics listener failed", "err", err)
+			}
+		}()
+	}
 	var stopAt atomic.Int64
 	context.AfterFunc(ctx, func() { stopAt.Store(time.Now().UnixNano()) })
 	err = srv.Serve(ctx, ln)

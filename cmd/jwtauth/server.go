@@ -50,6 +50,7 @@ type server struct {
 	users    *demoUsers
 	throttle *throttle
 	echo     *echo.Echo
+	http     *httpMetrics
 
 	closeOnce sync.Once
 }
@@ -86,6 +87,10 @@ func newServer(ctx context.Context, cfg jwtauth.Config, log *slog.Logger) (*serv
 		cleanup()
 		return nil, err
 	}
+	if s.http, err = newHTTPMetrics(cfg); err != nil {
+		cleanup()
+		return nil, err
+	}
 	s.echo = s.routes()
 	return s, nil
 }
@@ -97,7 +102,7 @@ func (s *server) routes() *echo.Echo {
 	e.Logger.SetOutput(io.Discard) // everything is logged through slog
 	e.StdLogger = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
 	e.HTTPErrorHandler = httpErrorHandler(s.log)
-	e.Use(requestLog(s.log), recoverer(s.log), requestTimeout(s.cfg.RequestTimeout), bodyLimit(maxBodyBytes))
+	e.Use(requestLog(s.log, s.http), recoverer(s.log), requestTimeout(s.cfg.RequestTimeout), bodyLimit(maxBodyBytes))
 
 	e.Server.ReadHeaderTimeout = readHeaderTimeout
 	e.Server.ReadTimeout = readTimeout

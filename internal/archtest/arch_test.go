@@ -45,7 +45,10 @@ func TestImportRules(t *testing.T) {
 	allowed := map[string][]string{
 		module + "/domain": {},
 		module + "/ports":  {module + "/domain"},
-		module + "/app":    {module + "/domain", module + "/ports"},
+		// app reports through the OpenTelemetry API only, never the SDK.
+		module + "/app": {module + "/domain", module + "/ports", "go.opentelemetry.io/otel",
+			"go.opentelemetry.io/otel/attribute", "go.opentelemetry.io/otel/codes",
+			"go.opentelemetry.io/otel/metric", "go.opentelemetry.io/otel/trace"},
 	}
 	for _, p := range listPackages(t) {
 		for _, imp := range p.Imports {
