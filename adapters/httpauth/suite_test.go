@@ -22,7 +22,7 @@ func driver(t *testing.T, env webtest.Env) http.Handler {
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", http.StripPrefix("/auth", auth.Handler()))
-	mux.HandleFunc("POST "+webtest.LoginPath, func(w http.ResponseWriter, r *http.Request) {
+	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req webtest.LoginRequest
 		if err := httpauth.DecodeJSON(w, r, &req); err != nil {
 			auth.Error(w, r, err)
@@ -35,6 +35,9 @@ func driver(t *testing.T, env webtest.Env) http.Handler {
 		}
 		auth.Login(w, r, id, user)
 	})
+	mux.Handle("POST "+webtest.LoginPath, login)
+	// The browser group beside it, with the same login handler.
+	mux.Handle("/auth/browser/", auth.BrowserHandler(login))
 	mux.Handle("GET "+webtest.MePath, auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := httpauth.FromContext[webtest.User](r.Context())
 		if !ok {
