@@ -279,7 +279,7 @@ func browserCases() []Case {
 			for _, forged := range []struct{ site, origin string }{
 				{"cross-site", "https://evil.example"},
 				{"same-site", "http://127.0.0.1:1"}, // another port of the same host
-				{"", "https://evil.example"},         // no Sec-Fetch-Site: Origin against Host
+				{"", "https://evil.example"},        // no Sec-Fetch-Site: Origin against Host
 			} {
 				victim.Site, victim.Origin = forged.site, forged.origin
 				for _, path := range []string{BrowserLoginPath, BrowserRefreshPath, BrowserLogoutPath, BrowserLogoutPath + "/others", BrowserLogoutPath + "/all",
