@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"os"
 	"strconv"
@@ -97,6 +98,16 @@ type Config struct {
 	// DemoUsers: JWTAUTH_DEMO_USERS, default alice:alice-password
 	// (reference server only).
 	DemoUsers string
+	// CookieSameSite: JWTAUTH_COOKIE_SAMESITE, lax (default) or strict: the
+	// SameSite attribute of the browser group's cookies.
+	CookieSameSite http.SameSite
+	// CookieSecure: JWTAUTH_COOKIE_SECURE, default true: the browser
+	// group's cookies carry the Secure attribute.
+	CookieSecure bool
+	// AllowedOrigins: JWTAUTH_ALLOWED_ORIGINS, comma-separated origins
+	// (scheme://host[:port]) trusted for cross-origin unsafe requests
+	// besides same-origin ones; default none.
+	AllowedOrigins []string
 }
 
 // DefaultConfig returns the configuration with every default applied and no
@@ -118,6 +129,8 @@ func DefaultConfig() Config {
 		Addr:              "127.0.0.1:8080",
 		Env:               "development",
 		DemoUsers:         "alice:alice-password",
+		CookieSameSite:    http.SameSiteLaxMode,
+		CookieSecure:      true,
 	}
 }
 
@@ -188,6 +201,26 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	l.str("JWTAUTH_ADDR", &c.Addr)
 	l.str("JWTAUTH_ENV", &c.Env)
 	l.str("JWTAUTH_DEMO_USERS", &c.DemoUsers)
+	if v, ok := l.get("JWTAUTH_COOKIE_SAMESITE"); ok {
+		switch strings.ToLower(v) {
+		case "lax":
+			c.CookieSameSite = http.SameSiteLaxMode
+		case "strict":
+			c.CookieSameSite = http.SameSiteStrictMode
+		default:
+			l.fail("JWTAUTH_COOKIE_SAMESITE", fmt.Errorf("%q is not lax or strict", v))
+		}
+	}
+	l.boolean("JWTAUTH_COOKIE_SECURE", &c.CookieSecure)
+	if v, ok := l.get("JWTAUTH_ALLOWED_ORIGINS"); ok {
+		c.AllowedOrigins = splitList(v)
+		check := http.NewCrossOriginProtection()
+		for _, o := range c.AllowedOrigins {
+			if err := check.AddTrustedOrigin(o); err != nil {
+				l.fail("JWTAUTH_ALLOWED_ORIGINS", fmt.Errorf("%q is not an origin like https://app.example.com", o))
+			}
+		}
+	}
 	if l.err != nil {
 		return Config{}, l.err
 	}
