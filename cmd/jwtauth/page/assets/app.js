@@ -6,6 +6,10 @@
 
 const $ = (sel) => document.querySelector(sel);
 
+// signedIn is whether the page showed a signed-in view: a failed refresh
+// is news then (the session ended elsewhere), not on a first visit.
+let signedIn = false;
+
 // api sends one request. On a 401 it refreshes once through the refresh
 // cookie and retries once; when that fails too, the session is over and
 // the login form is shown. It returns the Response, or null when signed out.
@@ -21,7 +25,9 @@ async function api(method, path, body, retried) {
   }
   const refreshed = await fetch("/auth/browser/refresh", { method: "POST", credentials: "same-origin" });
   if (!refreshed.ok) {
-    await showError(refreshed);
+    if (signedIn) {
+      await showError(refreshed);
+    }
     signedOut();
     return null;
   }
@@ -50,6 +56,7 @@ function clearError() {
 }
 
 function signedOut() {
+  signedIn = false;
   $("#signed-in").hidden = true;
   $("#who").hidden = true;
   $("#me").textContent = "";
@@ -62,6 +69,24 @@ function when(iso) {
   return isNaN(d) ? iso : d.toLocaleString();
 }
 
+// deviceLabel turns a User-Agent into "Firefox on Windows"; the whole
+// User-Agent stays in the tooltip.
+function deviceLabel(ua) {
+  if (!ua) {
+    return "Unknown device";
+  }
+  const browsers = [["Edg/", "Edge"], ["OPR/", "Opera"], ["Firefox/", "Firefox"], ["HeadlessChrome/", "Headless Chrome"],
+    ["Chrome/", "Chrome"], ["Safari/", "Safari"], ["curl/", "curl"]];
+  const systems = [["Android", "Android"], ["iPhone", "iPhone"], ["iPad", "iPad"], ["Windows", "Windows"],
+    ["Mac OS X", "macOS"], ["CrOS", "ChromeOS"], ["Linux", "Linux"]];
+  const browser = (browsers.find(([k]) => ua.includes(k)) || [null, null])[1];
+  const system = (systems.find(([k]) => ua.includes(k)) || [null, null])[1];
+  if (browser && system) {
+    return browser + " on " + system;
+  }
+  return browser || system || ua;
+}
+
 function sessionItem(s) {
   const li = document.createElement("li");
   li.dataset.sessionId = s.id;
@@ -70,17 +95,17 @@ function sessionItem(s) {
   info.className = "device";
   const name = document.createElement("div");
   name.className = "name";
-  name.textContent = s.device_name || "unknown device";
+  name.textContent = deviceLabel(s.device_name);
   name.title = s.device_name || "";
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  meta.textContent = (s.ip || "unknown IP") + " · signed in " + when(s.created_at) + " · last seen " + when(s.last_seen_at);
   if (s.current) {
     const badge = document.createElement("span");
     badge.className = "badge";
     badge.textContent = "this device";
-    name.append(" ", badge);
+    info.append(badge);
   }
-  const meta = document.createElement("div");
-  meta.className = "meta";
-  meta.textContent = (s.ip || "unknown IP") + " · last seen " + when(s.last_seen_at);
   info.append(name, meta);
   const revoke = document.createElement("button");
   revoke.type = "button";
@@ -119,6 +144,7 @@ async function load() {
   $("#sessions").replaceChildren(...sessions.map(sessionItem));
   $("#signed-out").hidden = true;
   $("#signed-in").hidden = false;
+  signedIn = true;
 }
 
 async function revokeSession(id, current) {
