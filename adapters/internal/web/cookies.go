@@ -50,6 +50,7 @@ func (c CookieConfig) cookie(name, value, path string, maxAge time.Duration) *ht
 	if ss != http.SameSiteStrictMode {
 		ss = http.SameSiteLaxMode
 	}
+	// #nosec G124 -- Secure unless the operator turned it off (JWTAUTH_COOKIE_SECURE=false)
 	ck := &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, Secure: !c.Insecure, SameSite: ss}
 	if secs := seconds(maxAge); secs > 0 {
 		ck.MaxAge = int(secs)

@@ -2,6 +2,7 @@ package webtest
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"regexp"
 	"strings"
@@ -28,14 +29,14 @@ const (
 // asks for.
 type Browser struct {
 	Client
-	Jar map[string]*http.Cookie
+	Jar map[string]string // name → value
 	// Site is sent as Sec-Fetch-Site when not empty; Origin as Origin.
 	Site, Origin string
 }
 
 // NewBrowser returns a browser with no cookies, from 127.0.0.1, without a
 // device header.
-func NewBrowser() *Browser { return &Browser{Jar: map[string]*http.Cookie{}} }
+func NewBrowser() *Browser { return &Browser{Jar: map[string]string{}} }
 
 // Do sends method path with the named cookies (all held when names is
 // empty) and keeps the cookies the response sets.
@@ -48,8 +49,8 @@ func (b *Browser) Do(t *testing.T, h *H, method, path string, body any, names ..
 	}
 	var pairs []string
 	for _, n := range names {
-		if c, ok := b.Jar[n]; ok {
-			pairs = append(pairs, n+"="+c.Value)
+		if v, ok := b.Jar[n]; ok {
+			pairs = append(pairs, n+"="+v)
 		}
 	}
 	hdr := http.Header{}
@@ -67,7 +68,7 @@ func (b *Browser) Do(t *testing.T, h *H, method, path string, body any, names ..
 		if c.MaxAge < 0 {
 			delete(b.Jar, c.Name)
 		} else {
-			b.Jar[c.Name] = c
+			b.Jar[c.Name] = c.Value
 		}
 	}
 	return res
@@ -139,7 +140,7 @@ func browserCases() []Case {
 
 			// A header, even a bad one, is the credential: the cookie is
 			// not a fallback for a rejected bearer token.
-			cookie := "jwtauth_access=" + b.Jar[web.AccessCookie].Value + "; jwtauth_device=" + b.Jar[web.DeviceCookie].Value
+			cookie := "jwtauth_access=" + b.Jar[web.AccessCookie] + "; jwtauth_device=" + b.Jar[web.DeviceCookie]
 			res = h.Do(t, Req{Method: http.MethodGet, Path: MePath, Token: "garbage", Header: http.Header{"Cookie": {cookie}}})
 			WantError(t, res, http.StatusUnauthorized, "invalid_token")
 			bearer := h.LoginAs(t, "bob", local)
@@ -158,12 +159,12 @@ func browserCases() []Case {
 			laptop1, laptop2 := NewBrowser(), NewBrowser()
 			s1 := laptop1.Login(t, h, "alice")["session_id"]
 			s2 := laptop2.Login(t, h, "alice")["session_id"]
-			assert.NotEqual(t, laptop1.Jar[web.DeviceCookie].Value, laptop2.Jar[web.DeviceCookie].Value)
+			assert.NotEqual(t, laptop1.Jar[web.DeviceCookie], laptop2.Jar[web.DeviceCookie])
 			// Logging in again on laptop 1 replaces its own session only
 			// and keeps its device id.
-			dev := laptop1.Jar[web.DeviceCookie].Value
+			dev := laptop1.Jar[web.DeviceCookie]
 			s1b := laptop1.Login(t, h, "alice")["session_id"]
-			assert.Equal(t, dev, laptop1.Jar[web.DeviceCookie].Value)
+			assert.Equal(t, dev, laptop1.Jar[web.DeviceCookie])
 			res := laptop2.Do(t, h, http.MethodGet, MePath, nil)
 			require.Equal(t, http.StatusOK, res.Status, "laptop 2 was logged out by laptop 1: %s", res.Body)
 			bearer := h.LoginAs(t, "alice", phoneA)
@@ -185,14 +186,14 @@ func browserCases() []Case {
 		{Name: "browser refresh renews the access cookie from the refresh cookie", Run: func(t *testing.T, h *H) {
 			b := NewBrowser()
 			b.Login(t, h, "alice")
-			old := b.Jar[web.AccessCookie].Value
+			old := b.Jar[web.AccessCookie]
 			res := b.Do(t, h, http.MethodPost, BrowserRefreshPath, nil)
 			require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
 			assert.Equal(t, map[string]any{"expires_in": float64(600)}, res.Object(t))
 			set := SetCookies(res)
 			require.Contains(t, set, web.AccessCookie)
 			assert.NotContains(t, set, web.RefreshCookie, "no rotation: the refresh cookie stays")
-			assert.NotEqual(t, old, b.Jar[web.AccessCookie].Value)
+			assert.NotEqual(t, old, b.Jar[web.AccessCookie])
 			assert.Equal(t, http.StatusOK, b.Do(t, h, http.MethodGet, MePath, nil).Status)
 
 			// Without the refresh cookie there is nothing to refresh with.
@@ -200,7 +201,7 @@ func browserCases() []Case {
 			WantError(t, res, http.StatusUnauthorized, "invalid_token")
 			// An access token in the refresh cookie is the wrong type.
 			res = h.Do(t, Req{Method: http.MethodPost, Path: BrowserRefreshPath, Header: http.Header{"Cookie": {
-				"jwtauth_refresh=" + b.Jar[web.AccessCookie].Value + "; jwtauth_device=" + b.Jar[web.DeviceCookie].Value}}})
+				"jwtauth_refresh=" + b.Jar[web.AccessCookie] + "; jwtauth_device=" + b.Jar[web.DeviceCookie]}}})
 			WantError(t, res, http.StatusUnauthorized, "wrong_token_type")
 		}},
 		{
@@ -209,18 +210,18 @@ func browserCases() []Case {
 			Run: func(t *testing.T, h *H) {
 				b := NewBrowser()
 				b.Login(t, h, "alice")
-				first := b.Jar[web.RefreshCookie].Value
+				first := b.Jar[web.RefreshCookie]
 				res := b.Do(t, h, http.MethodPost, BrowserRefreshPath, nil)
 				require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
 				set := SetCookies(res)
 				require.Contains(t, set, web.RefreshCookie)
 				assert.Equal(t, "/auth/browser", set[web.RefreshCookie].Path)
-				assert.NotEqual(t, first, b.Jar[web.RefreshCookie].Value)
+				assert.NotEqual(t, first, b.Jar[web.RefreshCookie])
 				assert.Equal(t, map[string]any{"expires_in": float64(600)}, res.Object(t), "no token in the body")
 
 				// The stolen first refresh token, replayed: reuse.
 				thief := NewBrowser()
-				thief.Jar[web.RefreshCookie] = &http.Cookie{Name: web.RefreshCookie, Value: first}
+				thief.Jar[web.RefreshCookie] = first
 				thief.Jar[web.DeviceCookie] = b.Jar[web.DeviceCookie]
 				res = thief.Do(t, h, http.MethodPost, BrowserRefreshPath, nil)
 				WantError(t, res, http.StatusUnauthorized, "refresh_reused")
@@ -243,14 +244,14 @@ func browserCases() []Case {
 			WantError(t, c.Do(t, h, http.MethodGet, MePath, nil), http.StatusUnauthorized, "token_revoked")
 			require.Equal(t, http.StatusOK, a.Do(t, h, http.MethodGet, MePath, nil).Status)
 
-			access := a.Jar[web.AccessCookie].Value
+			access := a.Jar[web.AccessCookie]
 			res = a.Do(t, h, http.MethodPost, BrowserLogoutPath, nil)
 			require.Equal(t, http.StatusNoContent, res.Status, "%s", res.Body)
 			assertCleared(t, res)
 			assert.NotContains(t, a.Jar, web.AccessCookie)
 			assert.Contains(t, a.Jar, web.DeviceCookie, "the device cookie stays")
 			res = h.Do(t, Req{Method: http.MethodGet, Path: MePath, Header: http.Header{"Cookie": {
-				"jwtauth_access=" + access + "; jwtauth_device=" + a.Jar[web.DeviceCookie].Value}}})
+				"jwtauth_access=" + access + "; jwtauth_device=" + a.Jar[web.DeviceCookie]}}})
 			WantError(t, res, http.StatusUnauthorized, "token_revoked")
 
 			a.Login(t, h, "alice")
@@ -267,14 +268,7 @@ func browserCases() []Case {
 			victim.Login(t, h, "alice")
 			bearer := h.LoginAs(t, "alice", phoneA)
 			before := len(listSessions(t, h, bearer.AccessToken, phoneA))
-			jar := func() map[string]string {
-				m := map[string]string{}
-				for n, c := range victim.Jar {
-					m[n] = c.Value
-				}
-				return m
-			}
-			kept := jar()
+			kept := maps.Clone(victim.Jar)
 
 			for _, forged := range []struct{ site, origin string }{
 				{"cross-site", "https://evil.example"},
@@ -289,10 +283,10 @@ func browserCases() []Case {
 					assert.Empty(t, res.Header.Values("Set-Cookie"), "%s %v", path, forged)
 				}
 				// Even without any cookie the browser group refuses.
-				anon := &Browser{Jar: map[string]*http.Cookie{}, Site: forged.site, Origin: forged.origin}
+				anon := &Browser{Jar: map[string]string{}, Site: forged.site, Origin: forged.origin}
 				WantError(t, anon.Do(t, h, http.MethodPost, BrowserLoginPath, LoginRequest{Username: "alice", Password: "pw-alice"}), http.StatusForbidden, "cross_origin")
 			}
-			assert.Equal(t, kept, jar())
+			assert.Equal(t, kept, victim.Jar)
 			victim.Site, victim.Origin = "", ""
 			require.Equal(t, http.StatusOK, victim.Do(t, h, http.MethodGet, MePath, nil).Status, "the victim is still signed in")
 			assert.Len(t, listSessions(t, h, bearer.AccessToken, phoneA), before, "no session added or ended")
