@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,19 +123,21 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rw := httptest.NewRecorder()
 	rec.next.ServeHTTP(rw, r)
-	for k, v := range rw.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rw.Code)
-	_, _ = w.Write(rw.Body.Bytes())
 	s.Status = rw.Code
 	if strings.HasPrefix(r.URL.Path, "/auth/") {
 		s.Body = rw.Body.String()
 	}
 	s.SetCookie = rw.Header().Values("Set-Cookie")
+	// Recorded before the browser gets the answer, so whatever the page
+	// shows next is already in the record.
 	rec.mu.Lock()
 	rec.reqs = append(rec.reqs, s)
 	rec.mu.Unlock()
+	for k, v := range rw.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rw.Code)
+	_, _ = w.Write(rw.Body.Bytes())
 }
 
 // all returns a copy of what was seen so far.
@@ -275,6 +278,22 @@ func TestAccountPageInChromium(t *testing.T) {
 
 	// No token is visible to scripts.
 	assert.Empty(t, value(t, tab1, chromedp.Evaluate[string](`document.cookie`)), "every jwtauth cookie is HttpOnly")
+
+	// The access cookie expires (deleted here as the browser does at its
+	// Max-Age): the page's next call is 401, it refreshes once through the
+	// refresh cookie and retries once, and stays signed in.
+	n0 := len(rec.all())
+	_, err = chromedp.Call(tab1, network.DeleteCookies, network.DeleteCookiesParams{Name: "jwtauth_access", URL: base + "/"})
+	require.NoError(t, err)
+	reload(t, tab1, base)
+	assert.False(t, signedOutShown(t, tab1), "an expired access cookie is refreshed, not a sign-out")
+	var calls []string
+	for _, s := range rec.all()[n0:] {
+		if strings.HasPrefix(s.Path, "/auth/") {
+			calls = append(calls, fmt.Sprintf("%s %s %d", s.Method, s.Path, s.Status))
+		}
+	}
+	assert.Equal(t, []string{"GET /auth/me 401", "POST /auth/browser/refresh 200", "GET /auth/me 200", "GET /auth/sessions 200"}, calls)
 
 	// A second browser context is a second device: it signs in and
 	// appears on both pages.
