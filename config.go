@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"os"
 	"slices"
@@ -128,6 +129,16 @@ type Config struct {
 	// go.opentelemetry.io/otel, no-ops until the application sets them.
 	MeterProvider  metric.MeterProvider
 	TracerProvider trace.TracerProvider
+	// CookieSameSite: JWTAUTH_COOKIE_SAMESITE, lax (default) or strict: the
+	// SameSite attribute of the browser group's cookies.
+	CookieSameSite http.SameSite
+	// CookieSecure: JWTAUTH_COOKIE_SECURE, default true: the browser
+	// group's cookies carry the Secure attribute.
+	CookieSecure bool
+	// AllowedOrigins: JWTAUTH_ALLOWED_ORIGINS, comma-separated origins
+	// (scheme://host[:port]) trusted for cross-origin unsafe requests
+	// besides same-origin ones; default none.
+	AllowedOrigins []string
 }
 
 // DefaultConfig returns the configuration with every default applied and no
@@ -155,6 +166,8 @@ func DefaultConfig() Config {
 		BusHeartbeat:      250 * time.Millisecond,
 		PruneInterval:     10 * time.Minute,
 		ShutdownTimeout:   10 * time.Second,
+		CookieSameSite:    http.SameSiteLaxMode,
+		CookieSecure:      true,
 	}
 }
 
@@ -250,6 +263,26 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	l.duration("JWTAUTH_BUS_HEARTBEAT", &c.BusHeartbeat, false)
 	l.duration("JWTAUTH_PRUNE_INTERVAL", &c.PruneInterval, false)
 	l.duration("JWTAUTH_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, false)
+	if v, ok := l.get("JWTAUTH_COOKIE_SAMESITE"); ok {
+		switch strings.ToLower(v) {
+		case "lax":
+			c.CookieSameSite = http.SameSiteLaxMode
+		case "strict":
+			c.CookieSameSite = http.SameSiteStrictMode
+		default:
+			l.fail("JWTAUTH_COOKIE_SAMESITE", fmt.Errorf("%q is not lax or strict", v))
+		}
+	}
+	l.boolean("JWTAUTH_COOKIE_SECURE", &c.CookieSecure)
+	if v, ok := l.get("JWTAUTH_ALLOWED_ORIGINS"); ok {
+		c.AllowedOrigins = splitList(v)
+		check := http.NewCrossOriginProtection()
+		for _, o := range c.AllowedOrigins {
+			if err := check.AddTrustedOrigin(o); err != nil {
+				l.fail("JWTAUTH_ALLOWED_ORIGINS", fmt.Errorf("%q is not an origin like https://app.example.com", o))
+			}
+		}
+	}
 	if l.err != nil {
 		return Config{}, l.err
 	}

@@ -196,7 +196,8 @@ func TestContract(t *testing.T) {
 		})
 
 		t.Run("unknown routes and methods", func(t *testing.T) {
-			for _, path := range []string{"/", "/nope", "/auth", "/auth/unknown", "/auth/me/", "/healthz/x"} {
+			// GET / is the account page (docs/browser.md); other paths are not.
+			for _, path := range []string{"/nope", "/index.html", "/assets/", "/assets/nope.js", "/auth", "/auth/unknown", "/auth/me/", "/auth/browser", "/healthz/x"} {
 				wantError(t, phone.do(t, http.MethodGet, path, "", nil), http.StatusNotFound, "not_found")
 			}
 			for _, mp := range [][2]string{{http.MethodGet, "/auth/login"}, {http.MethodDelete, "/auth/me"}, {http.MethodPost, "/healthz"}, {http.MethodPut, "/auth/refresh"}} {

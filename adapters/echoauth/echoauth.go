@@ -57,6 +57,23 @@ type Config[U any] struct {
 	// Optional. Default value nil (nothing is called).
 	SuccessHandler func(c echo.Context)
 
+	// CookieSameSite is the SameSite attribute of the browser group's
+	// cookies: http.SameSiteLaxMode or http.SameSiteStrictMode (None is
+	// refused: it would send them cross-site).
+	// Optional. Default value http.SameSiteLaxMode.
+	CookieSameSite http.SameSite
+
+	// CookieInsecure drops the Secure attribute of the browser group's
+	// cookies, for plain-HTTP deployments on hosts other than localhost
+	// and 127.0.0.1 (which browsers treat as secure).
+	// Optional. Default value false (Secure).
+	CookieInsecure bool
+
+	// AllowedOrigins are origins ("https://app.example.com") whose
+	// cross-origin requests pass the CSRF check besides same-origin ones.
+	// Optional. Default none.
+	AllowedOrigins []string
+
 	// Logger receives errors that are logged: unknown errors (answered
 	// 503) at error level, domain.ErrUnavailable at warn level. Tokens and
 	// bodies are never logged.
@@ -69,6 +86,7 @@ type Config[U any] struct {
 type Auth[U any] struct {
 	cfg Config[U]
 	h   web.Handlers[U]
+	b   web.Browser
 }
 
 // New validates cfg, applies its defaults and returns an Auth. It returns
@@ -79,21 +97,31 @@ func New[U any](cfg Config[U]) (*Auth[U], error) {
 	if err != nil {
 		return nil, err
 	}
+	b, err := web.NewBrowser("echoauth", web.BrowserConfig{
+		Cookies:        web.CookieConfig{SameSite: cfg.CookieSameSite, Insecure: cfg.CookieInsecure},
+		AllowedOrigins: cfg.AllowedOrigins,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Skipper == nil {
 		cfg.Skipper = middleware.DefaultSkipper
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Auth[U]{cfg: cfg, h: h}, nil
+	return &Auth[U]{cfg: cfg, h: h, b: b}, nil
 }
 
-// Middleware returns middleware that authenticates the request's
-// "Authorization: Bearer" access token for the request's client (IP and
+// Middleware returns middleware that authenticates the request's access
+// token — from "Authorization: Bearer", or without an Authorization
+// header from the jwtauth_access cookie — for the request's client (IP and
 // device), stores the principal in the echo.Context (see Principal) and in
 // the request's context (see FromContext), and calls the next handler. A
 // missing or rejected token is answered 401 (503 when the service cannot
-// tell) without calling the next handler.
+// tell) without calling the next handler. An unsafe request (POST, PUT,
+// PATCH, DELETE) that carries a jwtauth cookie must pass the cross-origin
+// check first (see CrossOrigin): else 403 cross_origin.
 func (a *Auth[U]) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -101,6 +129,9 @@ func (a *Auth[U]) Middleware() echo.MiddlewareFunc {
 				return next(c)
 			}
 			r := c.Request()
+			if err := a.b.CheckOrigin(r, false); err != nil {
+				return a.Error(c, err)
+			}
 			p, err := a.h.Authenticate(r)
 			if err != nil {
 				return a.Error(c, err)
@@ -165,8 +196,18 @@ func (a *Auth[U]) Mount(g *echo.Group) {
 // {"access_token","refresh_token","token_type","expires_in",
 // "refresh_expires_in","session_id"}, or the mapped error (403
 // device_limit_reached, 503 unavailable, ...).
+//
+// Called from the login handler given to MountBrowser, it answers the
+// browser way instead: cookies set, and a body without tokens (see
+// MountBrowser).
 func (a *Auth[U]) Login(c echo.Context, userID string, user U) error {
-	if err := a.h.Login(c.Response(), c.Request(), userID, user); err != nil {
+	login := a.h.Login
+	if web.IsBrowserLogin(c.Request().Context()) {
+		login = func(w http.ResponseWriter, r *http.Request, userID string, user U) error {
+			return a.h.BrowserLogin(w, r, a.b, userID, user)
+		}
+	}
+	if err := login(c.Response(), c.Request(), userID, user); err != nil {
 		return a.Error(c, err)
 	}
 	return nil
@@ -252,6 +293,9 @@ func WriteJSON(c echo.Context, status int, v any) error {
 // public adapts a route of web.Handlers that needs no principal.
 func (a *Auth[U]) public(fn func(http.ResponseWriter, *http.Request) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if err := a.b.CheckOrigin(c.Request(), false); err != nil {
+			return a.Error(c, err)
+		}
 		if err := fn(c.Response(), c.Request()); err != nil {
 			return a.Error(c, err)
 		}

@@ -23,7 +23,7 @@ func driver(t *testing.T, env webtest.Env) http.Handler {
 	e := echo.New()
 	g := e.Group("/auth")
 	auth.Mount(g)
-	g.POST("/login", func(c echo.Context) error {
+	login := func(c echo.Context) error {
 		var req webtest.LoginRequest
 		if err := echoauth.DecodeJSON(c, &req); err != nil {
 			return auth.Error(c, err)
@@ -33,7 +33,10 @@ func driver(t *testing.T, env webtest.Env) http.Handler {
 			return auth.Error(c, err)
 		}
 		return auth.Login(c, id, user)
-	})
+	}
+	g.POST("/login", login)
+	// The browser group beside it, with the same login handler.
+	auth.MountBrowser(e, login)
 	e.GET(webtest.MePath, func(c echo.Context) error {
 		p, ok := echoauth.Principal[webtest.User](c)
 		if !ok {

@@ -45,6 +45,23 @@ type Config[U any] struct {
 	// status of the error table (see package doc).
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
+	// CookieSameSite is the SameSite attribute of the browser group's
+	// cookies: http.SameSiteLaxMode or http.SameSiteStrictMode (None is
+	// refused: it would send them cross-site).
+	// Optional. Default value http.SameSiteLaxMode.
+	CookieSameSite http.SameSite
+
+	// CookieInsecure drops the Secure attribute of the browser group's
+	// cookies, for plain-HTTP deployments on hosts other than localhost
+	// and 127.0.0.1 (which browsers treat as secure).
+	// Optional. Default value false (Secure).
+	CookieInsecure bool
+
+	// AllowedOrigins are origins ("https://app.example.com") whose
+	// cross-origin requests pass the CSRF check besides same-origin ones.
+	// Optional. Default none.
+	AllowedOrigins []string
+
 	// Logger receives errors that are logged: unknown errors (answered
 	// 503) at error level, domain.ErrUnavailable at warn level. Tokens and
 	// bodies are never logged.
@@ -59,6 +76,7 @@ type Auth[U any] struct {
 	cfg Config[U]
 	h   web.Handlers[U]
 	mux http.Handler
+	b   web.Browser
 }
 
 // New validates cfg, applies its defaults and returns an Auth. It returns
@@ -69,24 +87,38 @@ func New[U any](cfg Config[U]) (*Auth[U], error) {
 	if err != nil {
 		return nil, err
 	}
+	b, err := web.NewBrowser("httpauth", web.BrowserConfig{
+		Cookies:        web.CookieConfig{SameSite: cfg.CookieSameSite, Insecure: cfg.CookieInsecure},
+		AllowedOrigins: cfg.AllowedOrigins,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	a := &Auth[U]{cfg: cfg, h: h}
+	a := &Auth[U]{cfg: cfg, h: h, b: b}
 	a.mux = a.routes()
 	return a, nil
 }
 
-// Middleware authenticates the request's "Authorization: Bearer" access
-// token for the request's client (IP and device), stores the principal in
-// the request's context (see FromContext) and calls next. A missing or
-// rejected token is answered 401 (503 when the service cannot tell)
-// without calling next. Its shape, func(http.Handler) http.Handler, fits
+// Middleware authenticates the request's access token — from
+// "Authorization: Bearer", or without an Authorization header from the
+// jwtauth_access cookie — for the request's client (IP and device), stores
+// the principal in the request's context (see FromContext) and calls next.
+// A missing or rejected token is answered 401 (503 when the service cannot
+// tell) without calling next. An unsafe request (POST, PUT, PATCH, DELETE)
+// that carries a jwtauth cookie must pass the cross-origin check first
+// (see CrossOrigin): else 403 cross_origin. Its shape, func(http.Handler) http.Handler, fits
 // chi's Use, gorilla/mux's Use and plain wrapping.
 func (a *Auth[U]) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.cfg.Skipper != nil && a.cfg.Skipper(r) {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if err := a.b.CheckOrigin(r, false); err != nil {
+			a.Error(w, r, err)
 			return
 		}
 		p, err := a.h.Authenticate(r)
@@ -217,8 +249,18 @@ func (a *Auth[U]) routes() http.Handler {
 // {"access_token","refresh_token","token_type","expires_in",
 // "refresh_expires_in","session_id"}, or the mapped error (403
 // device_limit_reached, 503 unavailable, ...).
+//
+// Called from the login handler given to BrowserHandler, it answers the
+// browser way instead: cookies set, and a body without tokens (see
+// BrowserHandler).
 func (a *Auth[U]) Login(w http.ResponseWriter, r *http.Request, userID string, user U) {
-	if err := a.h.Login(w, r, userID, user); err != nil {
+	var err error
+	if web.IsBrowserLogin(r.Context()) {
+		err = a.h.BrowserLogin(w, r, a.b, userID, user)
+	} else {
+		err = a.h.Login(w, r, userID, user)
+	}
+	if err != nil {
 		a.Error(w, r, err)
 	}
 }
@@ -296,6 +338,10 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 // public adapts a route of web.Handlers that needs no principal.
 func (a *Auth[U]) public(fn func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if err := a.b.CheckOrigin(r, false); err != nil {
+			a.Error(w, r, err)
+			return
+		}
 		if err := fn(w, r); err != nil {
 			a.Error(w, r, err)
 		}

@@ -22,7 +22,10 @@ func driver(t *testing.T, env webtest.Env) http.Handler {
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", http.StripPrefix("/auth", auth.Handler()))
-	mux.HandleFunc("POST "+webtest.LoginPath, loginHandler(auth))
+	login := loginHandler(auth)
+	mux.Handle("POST "+webtest.LoginPath, login)
+	// The browser group beside it, with the same login handler.
+	mux.Handle("/auth/browser/", auth.BrowserHandler(login))
 	mux.Handle("GET "+webtest.MePath, auth.Middleware(http.HandlerFunc(meHandler)))
 	return mux
 }

@@ -140,7 +140,9 @@ func TestOpenAPIResponses(t *testing.T) {
 			if secured {
 				assert.Contains(t, op.Responses, "401", "a secured operation answers 401")
 				for _, req := range op.Security {
-					assert.Contains(t, req, "bearer", "security scheme")
+					for scheme := range req {
+						assert.Contains(t, []string{"bearer", "accessCookie", "refreshCookie"}, scheme, "security scheme")
+					}
 				}
 			}
 			if op.RequestBody != nil {

@@ -81,6 +81,9 @@ func newServer(ctx context.Context, cfg jwtauth.Config, log *slog.Logger) (*serv
 		Service:        s.svc,
 		TrustedProxies: cfg.TrustedProxies,
 		DeviceHeader:   cfg.DeviceHeader,
+		CookieSameSite: cfg.CookieSameSite,
+		CookieInsecure: !cfg.CookieSecure,
+		AllowedOrigins: cfg.AllowedOrigins,
 		Logger:         log,
 	})
 	if err != nil {
@@ -115,6 +118,7 @@ func (s *server) routes() *echo.Echo {
 	s.auth.Mount(g)
 	g.POST("/login", s.login)
 	g.GET("/me", s.me, s.auth.Middleware())
+	s.mountBrowser(e)
 	return e
 }
 

@@ -30,6 +30,7 @@ var docs = []string{
 	"README.md",
 	"docs/architecture.md",
 	"docs/configuration.md",
+	"docs/browser.md",
 	"docs/migrating-from-d_jwt_auth.md",
 }
 

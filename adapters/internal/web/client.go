@@ -61,8 +61,9 @@ type ClientResolver struct {
 // no IP binding other than "off" accepts.
 //
 // Device id: the device header's value, trimmed, when the header appears
-// exactly once with 1 to MaxDeviceIDLen bytes of printable ASCII; otherwise
-// "ua:" followed by the first 32 hex digits of the SHA-256 of the
+// exactly once with 1 to MaxDeviceIDLen bytes of printable ASCII; else the
+// DeviceCookie's value under the same rule (a browser's random id, set at
+// its first browser-group login); otherwise "ua:" followed by the first 32 hex digits of the SHA-256 of the
 // User-Agent. Device name: the User-Agent, invalid UTF-8 replaced and
 // truncated to MaxDeviceNameLen bytes at a rune boundary.
 func (r ClientResolver) Resolve(req *http.Request) domain.ClientInfo {
@@ -146,15 +147,27 @@ func parseHost(s string) netip.Addr {
 	return addr.Unmap().WithZone("")
 }
 
-func (r ClientResolver) deviceID(req *http.Request, ua string) string {
+// headerDeviceID returns the device header's value when it is a usable
+// device id.
+func (r ClientResolver) headerDeviceID(req *http.Request) (string, bool) {
 	name := r.DeviceHeader
 	if name == "" {
 		name = DefaultDeviceHeader
 	}
 	if vals := req.Header.Values(name); len(vals) == 1 {
 		if v := strings.TrimSpace(vals[0]); v != "" && len(v) <= MaxDeviceIDLen && printableASCII(v) {
-			return v
+			return v, true
 		}
+	}
+	return "", false
+}
+
+func (r ClientResolver) deviceID(req *http.Request, ua string) string {
+	if v, ok := r.headerDeviceID(req); ok {
+		return v
+	}
+	if v := deviceCookie(req); v != "" {
+		return v
 	}
 	sum := sha256.Sum256([]byte(ua))
 	const prefix = "ua:"

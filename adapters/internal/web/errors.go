@@ -19,6 +19,9 @@ var (
 	// ErrMethodNotAllowed: a route has the request's path but another
 	// method (405 invalid_request).
 	ErrMethodNotAllowed = errors.New("jwtauth: method not allowed")
+	// ErrCrossOrigin: a cross-origin browser request to the browser group,
+	// or an unsafe one carrying a jwtauth cookie (403 cross_origin).
+	ErrCrossOrigin = errors.New("jwtauth: cross-origin request refused")
 )
 
 // Realm is the realm of every WWW-Authenticate challenge.
@@ -37,6 +40,7 @@ const (
 	CodeDeviceLimitReached = "device_limit_reached"
 	CodeNotFound           = "not_found"
 	CodeUnavailable        = "unavailable"
+	CodeCrossOrigin        = "cross_origin"
 )
 
 // Problem is how an error is shown to the client.
@@ -61,6 +65,7 @@ var problems = []struct {
 	p   Problem
 }{
 	{domain.ErrMissingToken, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "missing bearer token", NoCredentials: true}},
+	{ErrCrossOrigin, Problem{Status: http.StatusForbidden, Code: CodeCrossOrigin, Description: "cross-origin requests are refused"}},
 	{ErrBodyTooLarge, Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeInvalidRequest, Description: "the request body is too large"}},
 	{domain.ErrUnavailable, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Description: "the service is temporarily unavailable, retry later"}},
 	{domain.ErrMalformed, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "the token is invalid"}},

@@ -38,11 +38,12 @@ func NewHandlers[U any](pkg string, svc *app.Service[U], proxies []netip.Prefix,
 	return Handlers[U]{Service: svc, Resolver: ClientResolver{TrustedProxies: proxies, DeviceHeader: deviceHeader}}, nil
 }
 
-// Authenticate authenticates the request's bearer access token for the
-// request's client (its IP and device id; the device name, which only
-// sessions record, is not derived on this per-request path).
+// Authenticate authenticates the request's access token (AccessToken:
+// the bearer token, else the access cookie) for the request's client (its
+// IP and device id; the device name, which only sessions record, is not
+// derived on this per-request path).
 func (h *Handlers[U]) Authenticate(r *http.Request) (app.Principal[U], error) {
-	raw, err := BearerToken(r)
+	raw, err := AccessToken(r)
 	if err != nil {
 		return app.Principal[U]{}, err
 	}

@@ -55,6 +55,8 @@ type Env struct {
 //	GET  /me          behind the adapter's Middleware: 200 with Me built
 //	                  from the principal
 //	/auth/...         the adapter's routes (Mount or Handler)
+//	/auth/browser/... the adapter's browser group (MountBrowser or
+//	                  BrowserHandler) with the same login handler
 type Driver func(t *testing.T, env Env) http.Handler
 
 // LoginRequest is the body of the suite's login route.
@@ -350,7 +352,7 @@ func WantError(t *testing.T, res Resp, status int, code string) {
 var fixedDescriptions = func() map[string]bool {
 	m := map[string]bool{}
 	for _, err := range []error{
-		domain.ErrMissingToken, web.ErrBodyTooLarge, domain.ErrUnavailable, domain.ErrMalformed,
+		domain.ErrMissingToken, web.ErrBodyTooLarge, web.ErrCrossOrigin, domain.ErrUnavailable, domain.ErrMalformed,
 		domain.ErrInvalid, domain.ErrExpired, domain.ErrRevoked, domain.ErrWrongTokenType,
 		domain.ErrClientMismatch, domain.ErrRefreshReused, domain.ErrInvalidCredentials,
 		domain.ErrDeviceLimitReached, domain.ErrSessionNotFound, domain.ErrInvalidArgument,
@@ -364,7 +366,7 @@ var fixedDescriptions = func() map[string]bool {
 // Run runs every case against the adapter built by driver, each on its own
 // real server (httptest, bound to 127.0.0.1) and service.
 func Run(t *testing.T, newBackend func(t testing.TB) Backend, driver Driver) {
-	for _, c := range Cases() {
+	for _, c := range append(Cases(), browserCases()...) {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
 			b := newBackend(t)
