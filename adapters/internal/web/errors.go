@@ -18,6 +18,10 @@ var (
 	// ErrBodyTooLarge: the request body exceeds MaxBodyBytes (413). It wraps
 	// domain.ErrInvalidArgument.
 	ErrBodyTooLarge = fmt.Errorf("%w: request body too large", domain.ErrInvalidArgument)
+	// ErrUnsupportedMediaType: a JSON endpoint got a Content-Type other
+	// than application/json (415 unsupported_media_type). It wraps
+	// domain.ErrInvalidArgument.
+	ErrUnsupportedMediaType = fmt.Errorf("%w: Content-Type must be application/json", domain.ErrInvalidArgument)
 )
 
 // Realm is the realm of every WWW-Authenticate challenge.
@@ -36,6 +40,7 @@ const (
 	CodeDeviceLimitReached = "device_limit_reached"
 	CodeNotFound           = "not_found"
 	CodeUnavailable        = "unavailable"
+	CodeUnsupportedMedia   = "unsupported_media_type"
 )
 
 // Problem is how an error is shown to the client.
@@ -61,6 +66,7 @@ var problems = []struct {
 }{
 	{ErrNoCredentials, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "missing bearer token", NoCredentials: true}},
 	{ErrBodyTooLarge, Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeInvalidRequest, Description: "the request body is too large"}},
+	{ErrUnsupportedMediaType, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia, Description: "the request body must be application/json"}},
 	{domain.ErrUnavailable, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Description: "the service is temporarily unavailable, retry later"}},
 	{domain.ErrMalformed, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "the token is invalid"}},
 	{domain.ErrInvalid, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "the token is invalid"}},
