@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/google/wire"
 	"github.com/jmoiron/sqlx"
@@ -87,11 +88,16 @@ func ProvideCodec(cfg Config) (ports.TokenCodec, error) {
 	if err := cfg.RequireKeys(); err != nil {
 		return nil, err
 	}
+	skew := cfg.ClockSkew
+	if skew <= 0 {
+		skew = time.Nanosecond // none: token times are whole seconds (jwtcodec's zero means its default)
+	}
 	c, err := jwtcodec.New(jwtcodec.Config{
 		Method:   cfg.SigningAlg,
 		Key:      cfg.SigningKey,
 		Issuer:   cfg.Issuer,
 		Audience: cfg.Audience,
+		Leeway:   skew,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: JWTAUTH_SIGNING_KEY / JWTAUTH_SIGNING_ALG: %w", ErrConfig, err)
@@ -156,13 +162,16 @@ func ProvidePostgresBus(cfg Config, db *sqlx.DB) (ports.Bus, func(), error) {
 	return b, func() { _ = b.Close() }, nil
 }
 
-// ProvideSQLiteDB opens and migrates the SQLite file jwtauth.db in
-// cfg.DataDir, creating the directory.
+// SQLiteFile is the name of the SQLite database in the data dir.
+const SQLiteFile = "jwtauth.db"
+
+// ProvideSQLiteDB opens and migrates the SQLite file SQLiteFile in
+// cfg.DataDir, creating the directory (0700) and the file (0600).
 func ProvideSQLiteDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("%w: JWTAUTH_DATA_DIR: %w", ErrConfig, err)
 	}
-	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "jwtauth.db"))
+	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, SQLiteFile))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1221,3 +1221,22 @@ func TestAttackStrictJSON(t *testing.T) {
 	}
 	t.Logf("%d cases", n)
 }
+
+// TestAttackExactExpiry: a token is refused from the second its exp
+// names; the client was told expires_in. A 5s leeway on exp once kept a
+// 2s token accepted 3.5s after issue. The clock skew applies to nbf and
+// iat only.
+func TestAttackExactExpiry(t *testing.T) {
+	t.Parallel()
+	s := start(t, map[string]string{"JWTAUTH_ACCESS_TTL": "2s", "JWTAUTH_DEMO_USERS": twoUsers})
+	c := s.client(t, clientOpts{Device: "d"})
+	issued := time.Now()
+	lr := c.login(t, "alice", "alice-password")
+	assert.EqualValues(t, 2, lr.ExpiresIn)
+	wantMe(t, c.me(t, lr.AccessToken), "alice")
+	time.Sleep(time.Until(issued.Add(2*time.Second + 100*time.Millisecond)))
+	r := c.me(t, lr.AccessToken)
+	expect(t, "2s token after 2.1s", r, http.StatusUnauthorized, "token_expired")
+	r = c.do(t, http.MethodPost, "/auth/verify", "", map[string]string{"token": lr.AccessToken})
+	expect(t, "verify after 2.1s", r, http.StatusUnauthorized, "token_expired")
+}

@@ -53,6 +53,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, look
 		return 2
 	}
 	slog.SetDefault(log) // the adapters' own logs (e.g. the PostgreSQL listener) go the same way
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
 	log.Info("starting jwtauth reference server", "env", cfg.Env, "store", storeDescription(cfg),
 		"encrypt", cfg.Encrypt, "cache", cfg.Cache, "ip_binding", cfg.IPBinding,
 		"device_limit", cfg.DeviceLimit, "device_policy", cfg.DevicePolicy,

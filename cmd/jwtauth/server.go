@@ -62,7 +62,7 @@ func newServer(ctx context.Context, cfg jwtauth.Config, log *slog.Logger) (*serv
 	if cfg.Env == "test" {
 		cost = bcrypt.MinCost // keeps the test suites fast
 	}
-	users, err := newDemoUsers(cfg.DemoUsers, cost)
+	users, err := newDemoUsers(cfg.DemoUsers, cost, cfg.Production())
 	if err != nil {
 		return nil, err
 	}
