@@ -1,6 +1,7 @@
 package jwtauth
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -104,7 +106,8 @@ type Config struct {
 	// without keys.
 	Env string
 	// DemoUsers: JWTAUTH_DEMO_USERS, default alice:alice-password
-	// (reference server only).
+	// (reference server only). Production accepts only bcrypt hashes
+	// (name:$2b$..., printed by 'jwtauth passwd') and not the default.
 	DemoUsers string
 	// DBTimeout: JWTAUTH_DB_TIMEOUT, default 2s. The deadline of each
 	// store call, waiting for a pool connection included.
@@ -139,7 +142,14 @@ type Config struct {
 	// (scheme://host[:port]) trusted for cross-origin unsafe requests
 	// besides same-origin ones; default none.
 	AllowedOrigins []string
+	// ClockSkew: JWTAUTH_CLOCK_SKEW, default 5s. The clock skew between
+	// instances tolerated on a token's nbf and iat (0: none); exp has none.
+	ClockSkew time.Duration
 }
+
+// DefaultDemoUsers is the built-in demo account of the reference server,
+// refused in production.
+const DefaultDemoUsers = "alice:alice-password"
 
 // DefaultConfig returns the configuration with every default applied and no
 // keys.
@@ -159,7 +169,7 @@ func DefaultConfig() Config {
 		DataDir:           "./.jwtauth",
 		Addr:              "127.0.0.1:8080",
 		Env:               "development",
-		DemoUsers:         "alice:alice-password",
+		DemoUsers:         DefaultDemoUsers,
 		DBTimeout:         2 * time.Second,
 		RequestTimeout:    5 * time.Second,
 		DBMaxConns:        10,
@@ -168,6 +178,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout:   10 * time.Second,
 		CookieSameSite:    http.SameSiteLaxMode,
 		CookieSecure:      true,
+		ClockSkew:         5 * time.Second,
 	}
 }
 
@@ -283,6 +294,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 			}
 		}
 	}
+	l.duration("JWTAUTH_CLOCK_SKEW", &c.ClockSkew, true)
 	if l.err != nil {
 		return Config{}, l.err
 	}
@@ -394,9 +406,95 @@ func (c Config) Validate() error {
 		return bad("JWTAUTH_DATABASE_URL", "must be a postgres:// or postgresql:// URL (unset: SQLite in JWTAUTH_DATA_DIR)")
 	}
 	if c.Production() {
-		return c.RequireKeys()
+		if err := c.RequireKeys(); err != nil {
+			return err
+		}
+		return c.checkProduction()
 	}
 	return nil
+}
+
+// checkProduction refuses the settings that are unsafe in production:
+// low-entropy keys, one key for signing and encryption, a trusted proxy
+// range covering every address, and a SQLite data dir or database file
+// that other users can read. Errors name the variable, never a key.
+func (c Config) checkProduction() error {
+	bad := func(name, msg string) error {
+		return fmt.Errorf("%w: %s %s (JWTAUTH_ENV=production)", ErrConfig, name, msg)
+	}
+	if reason := lowEntropy(c.SigningKey); reason != "" {
+		return bad("JWTAUTH_SIGNING_KEY", "is not a random key: "+reason+" (generate one with 'jwtauth keygen')")
+	}
+	if c.Encrypt {
+		for i, k := range c.EncryptionKeys {
+			if reason := lowEntropy(k.Secret); reason != "" {
+				return bad("JWTAUTH_ENCRYPTION_KEYS", fmt.Sprintf("key %d (kid %q) is not a random key: %s (generate one with 'jwtauth keygen')", i+1, k.ID, reason))
+			}
+			if bytes.Contains(c.SigningKey, k.Secret) {
+				return bad("JWTAUTH_ENCRYPTION_KEYS", fmt.Sprintf("key %d (kid %q) is (part of) JWTAUTH_SIGNING_KEY: use independent keys", i+1, k.ID))
+			}
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if p.Bits() == 0 {
+			return bad("JWTAUTH_TRUSTED_PROXIES", fmt.Sprintf("must not contain %s: it trusts X-Forwarded-For from every client", p))
+		}
+	}
+	if c.DatabaseURL == "" {
+		for _, path := range []string{c.DataDir, filepath.Join(c.DataDir, SQLiteFile), filepath.Join(c.DataDir, SQLiteFile+"-wal"), filepath.Join(c.DataDir, SQLiteFile+"-shm")} {
+			fi, err := os.Stat(path)
+			if err != nil {
+				continue // not created yet: it will be, private
+			}
+			if fi.Mode().Perm()&0o004 != 0 {
+				return bad("JWTAUTH_DATA_DIR", fmt.Sprintf("%s is readable by other users (mode %04o): chmod o-rwx it", path, fi.Mode().Perm()))
+			}
+		}
+	}
+	return nil
+}
+
+// Warnings returns what is allowed but worth saying once at start-up:
+// in production, encryption turned off.
+func (c Config) Warnings() []string {
+	var w []string
+	if c.Production() && !c.Encrypt {
+		w = append(w, "JWTAUTH_ENCRYPT is off: tokens are signed but not encrypted, so anyone holding one can read its claims (user id, session id, IP, device id)")
+	}
+	return w
+}
+
+// lowEntropy says why key cannot be random bytes ("" when it may be): it
+// is all one byte, repeats a short pattern, uses few distinct bytes, or is
+// printable text. A random key of 32 bytes or more fails these with a
+// probability below 1e-13.
+func lowEntropy(key []byte) string {
+	if len(key) == 0 {
+		return ""
+	}
+	distinct := map[byte]bool{}
+	printable := true
+	for _, b := range key {
+		distinct[b] = true
+		if b < 0x20 || b > 0x7e {
+			printable = false
+		}
+	}
+	switch {
+	case len(distinct) == 1:
+		return "every byte is the same"
+	case len(distinct) < 8:
+		return "it uses fewer than 8 distinct byte values"
+	}
+	for period := 2; period <= len(key)/2; period++ {
+		if bytes.Equal(key[period:], key[:len(key)-period]) {
+			return "it repeats a short pattern"
+		}
+	}
+	if printable {
+		return "it is printable text, not random bytes (base64-encode random bytes instead)"
+	}
+	return ""
 }
 
 // RequireKeys reports an error naming the missing key variable.

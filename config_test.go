@@ -2,10 +2,14 @@ package jwtauth_test
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"os"
+	"maps"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,9 +40,10 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigReadsEveryVariable(t *testing.T) {
-	sk := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("s", 32)))
-	ek := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat("e", 32)))
+	sk := base64.StdEncoding.EncodeToString(randomKey(t, 32))
+	ek := base64.RawURLEncoding.EncodeToString(randomKey(t, 32))
 	c, err := jwtauth.LoadConfig(env(map[string]string{
+		"JWTAUTH_CLOCK_SKEW":           "2s",
 		"JWTAUTH_ACCESS_TTL":           "5m",
 		"JWTAUTH_REFRESH_TTL":          "24h",
 		"JWTAUTH_SIGNING_KEY":          sk,
@@ -103,6 +108,7 @@ func TestLoadConfigReadsEveryVariable(t *testing.T) {
 	assert.Equal(t, 100*time.Millisecond, c.BusHeartbeat)
 	assert.Equal(t, time.Minute, c.PruneInterval)
 	assert.Equal(t, 20*time.Second, c.ShutdownTimeout)
+	assert.Equal(t, 2*time.Second, c.ClockSkew)
 
 	ac := c.AppConfig()
 	assert.Equal(t, domain.DevicePolicy{Limit: 3, OnLimit: domain.Reject}, ac.DevicePolicy)
@@ -236,4 +242,105 @@ func TestLoadConfigFromEnvironmentWarns(t *testing.T) {
 	_, err := jwtauth.LoadConfig(nil)
 	require.NoError(t, err)
 	assert.Contains(t, buf.String(), "JWTAUTH_DEVICE_LIMT is not a known variable and is ignored; did you mean JWTAUTH_DEVICE_LIMIT?")
+}
+
+func randomKey(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return b
+}
+
+// TestProductionRefusals: each unsafe setting stops a production
+// configuration with an error naming its variable and quoting no key.
+func TestProductionRefusals(t *testing.T) {
+	b64 := base64.StdEncoding.EncodeToString
+	sign, enc := randomKey(t, 64), randomKey(t, 32)
+	pattern := bytes.Repeat([]byte{0x8f, 0x13, 0xa2, 0x07, 0xee, 0x51, 0xc4, 0x39, 0x6d, 0xb0}, 4)
+	base := map[string]string{
+		"JWTAUTH_ENV":             "production",
+		"JWTAUTH_SIGNING_KEY":     b64(sign),
+		"JWTAUTH_ENCRYPTION_KEYS": "k1:" + b64(enc),
+		"JWTAUTH_DATABASE_URL":    "postgres://u@db/app",
+	}
+	with := func(kv ...string) map[string]string {
+		m := maps.Clone(base)
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	privateDir := t.TempDir()
+	require.NoError(t, os.Chmod(privateDir, 0o700))
+	openDir := t.TempDir()
+	require.NoError(t, os.Chmod(openDir, 0o755))
+	openFileDir := t.TempDir()
+	require.NoError(t, os.Chmod(openFileDir, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(openFileDir, jwtauth.SQLiteFile), nil, 0o600))
+	require.NoError(t, os.Chmod(filepath.Join(openFileDir, jwtauth.SQLiteFile), 0o644))
+	openWALDir := t.TempDir()
+	require.NoError(t, os.Chmod(openWALDir, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(openWALDir, jwtauth.SQLiteFile+"-wal"), nil, 0o600))
+	require.NoError(t, os.Chmod(filepath.Join(openWALDir, jwtauth.SQLiteFile+"-wal"), 0o604))
+
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantVar string
+		secrets []string // must not appear in the error
+	}{
+		{"all-zero signing key", with("JWTAUTH_SIGNING_KEY", b64(make([]byte, 64))), "JWTAUTH_SIGNING_KEY", []string{b64(make([]byte, 64))}},
+		{"repeated-byte signing key", with("JWTAUTH_SIGNING_KEY", b64(bytes.Repeat([]byte{0xa5}, 32))), "JWTAUTH_SIGNING_KEY", nil},
+		{"signing key repeating a pattern", with("JWTAUTH_SIGNING_KEY", b64(pattern)), "JWTAUTH_SIGNING_KEY", []string{b64(pattern)}},
+		{"signing key of few byte values", with("JWTAUTH_SIGNING_KEY", b64([]byte("abababababcdcdcdcdcdefefefefefab"))), "JWTAUTH_SIGNING_KEY", nil},
+		{"signing key that is text", with("JWTAUTH_SIGNING_KEY", b64([]byte("correct horse battery staple and more"))), "JWTAUTH_SIGNING_KEY", []string{"correct horse"}},
+		{"all-zero encryption key", with("JWTAUTH_ENCRYPTION_KEYS", "k1:"+b64(make([]byte, 32))), "JWTAUTH_ENCRYPTION_KEYS", []string{b64(make([]byte, 32))}},
+		{"second encryption key repeated bytes", with("JWTAUTH_ENCRYPTION_KEYS", "k1:"+b64(enc)+",k0:"+b64(bytes.Repeat([]byte{7}, 32))), "JWTAUTH_ENCRYPTION_KEYS", []string{b64(enc)}},
+		{"same key for signing and encryption", with("JWTAUTH_SIGNING_KEY", b64(enc), "JWTAUTH_ENCRYPTION_KEYS", "k1:"+b64(enc)), "JWTAUTH_ENCRYPTION_KEYS", []string{b64(enc)}},
+		{"encryption key inside the signing key", with("JWTAUTH_ENCRYPTION_KEYS", "k1:"+b64(sign[16:48])), "JWTAUTH_ENCRYPTION_KEYS", []string{b64(sign), b64(sign[16:48])}},
+		{"trusted proxies 0.0.0.0/0", with("JWTAUTH_TRUSTED_PROXIES", "10.0.0.1, 0.0.0.0/0"), "JWTAUTH_TRUSTED_PROXIES", nil},
+		{"trusted proxies ::/0", with("JWTAUTH_TRUSTED_PROXIES", "::/0"), "JWTAUTH_TRUSTED_PROXIES", nil},
+		{"data dir readable by others", with("JWTAUTH_DATABASE_URL", "", "JWTAUTH_DATA_DIR", openDir), "JWTAUTH_DATA_DIR", nil},
+		{"SQLite file readable by others", with("JWTAUTH_DATABASE_URL", "", "JWTAUTH_DATA_DIR", openFileDir), "JWTAUTH_DATA_DIR", nil},
+		{"SQLite WAL readable by others", with("JWTAUTH_DATABASE_URL", "", "JWTAUTH_DATA_DIR", openWALDir), "JWTAUTH_DATA_DIR", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := jwtauth.LoadConfig(env(tt.env))
+			require.ErrorIs(t, err, jwtauth.ErrConfig)
+			assert.Contains(t, err.Error(), tt.wantVar)
+			for _, s := range append(tt.secrets, tt.env["JWTAUTH_SIGNING_KEY"], b64(sign), b64(enc)) {
+				assert.NotContains(t, err.Error(), s)
+			}
+			// The same settings outside production start.
+			dev := maps.Clone(tt.env)
+			dev["JWTAUTH_ENV"] = "development"
+			_, err = jwtauth.LoadConfig(env(dev))
+			assert.NoError(t, err, "development accepts it")
+		})
+	}
+
+	// Controls: random keys, a private data dir, narrow proxies.
+	for _, ok := range []map[string]string{
+		base,
+		with("JWTAUTH_DATABASE_URL", "", "JWTAUTH_DATA_DIR", privateDir),
+		with("JWTAUTH_DATABASE_URL", "", "JWTAUTH_DATA_DIR", filepath.Join(privateDir, "not-yet")),
+		with("JWTAUTH_TRUSTED_PROXIES", "10.0.0.0/8,fd00::/8"),
+		with("JWTAUTH_ENCRYPT", "false", "JWTAUTH_ENCRYPTION_KEYS", ""),
+	} {
+		_, err := jwtauth.LoadConfig(env(ok))
+		assert.NoError(t, err)
+	}
+}
+
+func TestWarningsOnceForEncryptionOff(t *testing.T) {
+	c := jwtauth.DefaultConfig()
+	assert.Empty(t, c.Warnings())
+	c.Encrypt = false
+	assert.Empty(t, c.Warnings(), "development: no warning")
+	c.Env = "production"
+	w := c.Warnings()
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "JWTAUTH_ENCRYPT")
 }

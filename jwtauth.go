@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/google/wire"
 	"github.com/jmoiron/sqlx"
@@ -97,11 +98,16 @@ func ProvideCodec(cfg Config) (ports.TokenCodec, error) {
 	if err := cfg.RequireKeys(); err != nil {
 		return nil, err
 	}
+	skew := cfg.ClockSkew
+	if skew <= 0 {
+		skew = time.Nanosecond // none: token times are whole seconds (jwtcodec's zero means its default)
+	}
 	c, err := jwtcodec.New(jwtcodec.Config{
 		Method:   cfg.SigningAlg,
 		Key:      cfg.SigningKey,
 		Issuer:   cfg.Issuer,
 		Audience: cfg.Audience,
+		Leeway:   skew,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: JWTAUTH_SIGNING_KEY / JWTAUTH_SIGNING_ALG: %w", ErrConfig, err)
@@ -179,16 +185,19 @@ func ProvidePostgresBus(cfg Config, db *sqlx.DB) (ports.Bus, func(), error) {
 	return b, func() { _ = b.Close() }, nil
 }
 
-// ProvideSQLiteDB opens and migrates the SQLite file jwtauth.db in
-// cfg.DataDir, creating the directory. It first takes the file's advisory
-// lock (sqlstore.LockSQLite): a second process on the same file gets an
-// error wrapping ErrConfig and sqlstore.ErrLocked that names the file and
-// the holder's PID.
+// SQLiteFile is the name of the SQLite database in the data dir.
+const SQLiteFile = "jwtauth.db"
+
+// ProvideSQLiteDB opens and migrates the SQLite file SQLiteFile in
+// cfg.DataDir, creating the directory (0700) and the file (0600). It first
+// takes the file's advisory lock (sqlstore.LockSQLite): a second process on
+// the same file gets an error wrapping ErrConfig and sqlstore.ErrLocked that
+// names the file and the holder's PID.
 func ProvideSQLiteDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error) {
 	if err := MakeDataDir(cfg.DataDir); err != nil {
 		return nil, nil, err
 	}
-	path := filepath.Join(cfg.DataDir, "jwtauth.db")
+	path := filepath.Join(cfg.DataDir, SQLiteFile)
 	unlock, err := sqlstore.LockSQLite(path)
 	if err != nil {
 		if errors.Is(err, sqlstore.ErrLocked) {

@@ -1137,3 +1137,108 @@ func TestAttackHTTPSweep(t *testing.T) {
 	n += flipped + len(tok) + 1
 	t.Logf("HTTP sweep cases: %d (%d bit flips and %d truncations of a %d-byte token)", n, flipped, len(tok), len(tok))
 }
+
+// ---------------------------------------------------------------------
+// Abuse resistance (issue 12): each case failed on the code before it.
+// ---------------------------------------------------------------------
+
+// TestAttackConcurrentGuesses: many guesses from one address at once
+// check at most the bucket's worth of passwords (5, plus at most one token
+// refilled meanwhile); the rest are 429 with Retry-After, the right
+// password among them included. The bucket was once read before the
+// password check and charged after, so every concurrent guess was checked.
+func TestAttackConcurrentGuesses(t *testing.T) {
+	t.Parallel()
+	const burst, guesses = 5, 60
+	s := start(t, map[string]string{"JWTAUTH_DEMO_USERS": twoUsers})
+	attacker := s.client(t, clientOpts{Device: "a"})
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var ready, wg sync.WaitGroup
+	ready.Add(1)
+	for i := range guesses {
+		password := fmt.Sprintf("guess-%d", i)
+		if i == guesses-1 {
+			password = "alice-password"
+		}
+		wg.Go(func() {
+			ready.Wait()
+			r := attacker.do(t, http.MethodPost, "/auth/login", "", map[string]string{"username": "alice", "password": password})
+			if r.Status == http.StatusTooManyRequests {
+				assert.NotEmpty(t, r.Header.Get("Retry-After"))
+				assert.Equal(t, "too_many_requests", r.Object(t)["error"])
+			}
+			mu.Lock()
+			statuses[r.Status]++
+			mu.Unlock()
+		})
+	}
+	ready.Done()
+	wg.Wait()
+	checked := statuses[http.StatusUnauthorized] + statuses[http.StatusOK]
+	t.Logf("statuses of %d concurrent guesses: %v", guesses, statuses)
+	assert.LessOrEqual(t, checked, burst+1, "passwords checked")
+	assert.Equal(t, guesses, checked+statuses[http.StatusTooManyRequests], "only 200, 401 and 429: %v", statuses)
+}
+
+// TestAttackStrictJSON: a page on another origin can post text/plain (or
+// a form) without a CORS preflight; such posts are 415 and take nothing
+// from the victim's address bucket. A member name that encoding/json folds
+// onto another ("uſername" is "username") is a duplicate: 400, not a
+// login as the second name.
+func TestAttackStrictJSON(t *testing.T) {
+	t.Parallel()
+	s := start(t, map[string]string{"JWTAUTH_DEMO_USERS": twoUsers})
+	victim := s.client(t, clientOpts{Device: "v"})
+	n := 0
+	for _, ct := range []string{"text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=b"} {
+		for range 10 {
+			for _, path := range []string{"/auth/login", "/auth/refresh", "/auth/verify"} {
+				r := victim.send(t, http.MethodPost, path, http.Header{"Content-Type": {ct}},
+					strings.NewReader(`{"username":"alice","password":"wrong","refresh_token":"x","token":"x"}`))
+				expect(t, ct+" "+path, r, http.StatusUnsupportedMediaType, "unsupported_media_type")
+				n++
+			}
+		}
+	}
+	lr := victim.login(t, "alice", "alice-password")
+	wantMe(t, victim.me(t, lr.AccessToken), "alice")
+
+	for _, body := range []string{
+		`{"username":"alice","uſername":"bob","password":"bob-password"}`,
+		`{"username":"alice","u\u017fername":"bob","password":"bob-password"}`,
+		`{"username":"bob","password":"x","passwordſ":"y","pa\u017fsword":"bob-password"}`,
+	} {
+		r := victim.do(t, http.MethodPost, "/auth/login", "", body)
+		expect(t, body, r, http.StatusBadRequest, "invalid_request")
+		n++
+	}
+	for path, body := range map[string]string{
+		"/auth/refresh": `{"refresh_token":"` + lr.RefreshToken + `","refreſh_token":"x"}`,
+		"/auth/verify":  `{"token":"` + lr.AccessToken + `","to\u212Aen":"x"}`,
+	} {
+		r := victim.do(t, http.MethodPost, path, "", body)
+		expect(t, path, r, http.StatusBadRequest, "invalid_request")
+		n++
+	}
+	t.Logf("%d cases", n)
+}
+
+// TestAttackExactExpiry: a token is refused from the second its exp
+// names; the client was told expires_in. A 5s leeway on exp once kept a
+// 2s token accepted 3.5s after issue. The clock skew applies to nbf and
+// iat only.
+func TestAttackExactExpiry(t *testing.T) {
+	t.Parallel()
+	s := start(t, map[string]string{"JWTAUTH_ACCESS_TTL": "2s", "JWTAUTH_DEMO_USERS": twoUsers})
+	c := s.client(t, clientOpts{Device: "d"})
+	issued := time.Now()
+	lr := c.login(t, "alice", "alice-password")
+	assert.EqualValues(t, 2, lr.ExpiresIn)
+	wantMe(t, c.me(t, lr.AccessToken), "alice")
+	time.Sleep(time.Until(issued.Add(2*time.Second + 100*time.Millisecond)))
+	r := c.me(t, lr.AccessToken)
+	expect(t, "2s token after 2.1s", r, http.StatusUnauthorized, "token_expired")
+	r = c.do(t, http.MethodPost, "/auth/verify", "", map[string]string{"token": lr.AccessToken})
+	expect(t, "verify after 2.1s", r, http.StatusUnauthorized, "token_expired")
+}

@@ -22,7 +22,8 @@ var _ ports.TokenCodec = (*Codec)(nil)
 // MaxTokenSize is the largest token Parse accepts, in bytes.
 const MaxTokenSize = domain.MaxTokenLen
 
-// DefaultLeeway is the clock skew tolerated when Config.Leeway is zero.
+// DefaultLeeway is the clock skew tolerated on nbf and iat when
+// Config.Leeway is zero. exp has no leeway.
 const DefaultLeeway = 5 * time.Second
 
 // b64 is the JWS segment encoding. Strict decoding rejects non-zero padding
@@ -59,8 +60,10 @@ type Config struct {
 	// none, and Parse requires a token audience to contain one of its
 	// values. Optional. Default: not checked.
 	Audience []string
-	// Leeway is the clock skew tolerated on exp, nbf and iat.
-	// Optional. Default DefaultLeeway (5s); must not be negative.
+	// Leeway is the clock skew between instances tolerated on nbf and iat.
+	// exp gets none: a token is expired from its exp second on, exactly
+	// as the client was told by expires_in. Optional. Default
+	// DefaultLeeway (5s); must not be negative.
 	Leeway time.Duration
 	// Now is the clock. Optional. Default time.Now.
 	Now func() time.Time
@@ -75,6 +78,7 @@ type Codec struct {
 	issuer    string
 	audience  []string
 	validator *jwt.Validator
+	now       func() time.Time
 }
 
 // New returns a Codec for cfg, or an error wrapping
@@ -93,7 +97,7 @@ func New(cfg Config) (*Codec, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Codec{issuer: cfg.Issuer, audience: slices.Clone(cfg.Audience)}
+	c := &Codec{issuer: cfg.Issuer, audience: slices.Clone(cfg.Audience), now: cfg.Now}
 	switch cfg.Method {
 	case "HS256", "HS384", "HS512":
 		m := hmacMethods[cfg.Method]
@@ -184,6 +188,7 @@ var (
 	errBase64    = fmt.Errorf("%w: jwtcodec: bad base64url segment", domain.ErrMalformed)
 	errAlg       = fmt.Errorf("%w: jwtcodec: signing method not allowed", domain.ErrInvalid)
 	errSignature = fmt.Errorf("%w: jwtcodec: signature verification failed", domain.ErrInvalid)
+	errExpired   = fmt.Errorf("%w: jwtcodec: token is expired", domain.ErrExpired)
 	errUser      = fmt.Errorf("%w: jwtcodec: user must be nil or a non-nil pointer", domain.ErrInvalidArgument)
 )
 
@@ -195,7 +200,7 @@ var (
 // Parse checks, in order: size (at most MaxTokenSize), structure, that the
 // header's alg is the configured method, the signature, the JSON of the
 // claims, and finally the claims: exp required and not past, nbf and iat
-// not in the future (all with the leeway), iss and aud when configured,
+// not in the future (with the leeway; exp has none), iss and aud when configured,
 // typ "access" or "refresh", sub, sid and gen present. Errors wrap
 // domain.ErrMalformed, domain.ErrInvalid or domain.ErrExpired (only when
 // expiry is the sole problem); a user that is neither nil nor a non-nil
@@ -245,6 +250,10 @@ func (c *Codec) Parse(token []byte, user any) (domain.Claims, error) {
 	}
 	if err := c.validator.Validate(cl); err != nil {
 		return domain.Claims{}, validationError(err)
+	}
+	// The validator's leeway covers exp too; exp gets none.
+	if !c.now().Before(cl.ExpiresAt.Time) {
+		return domain.Claims{}, errExpired
 	}
 	return cl.domain(), nil
 }

@@ -313,7 +313,8 @@ func TestParseRejects(t *testing.T) {
 		{name: "valid", token: valid},
 		{name: "header keys in another order", token: rawToken(t, `{"typ":"JWT","alg":"HS256"}`, `{"sub":"u","exp":1700000060,"typ":"access","sid":"s","gen":"g"}`, hs, k)},
 		{name: "header without typ", token: rawToken(t, `{"alg":"HS256"}`, `{"sub":"u","exp":1700000060,"typ":"refresh","sid":"s","gen":"g"}`, hs, k)},
-		{name: "exp within leeway", token: mapToken(t, hs, k, with(validMap(), "exp", sec(-3*time.Second)))},
+		{name: "exp one second ahead", token: mapToken(t, hs, k, with(validMap(), "exp", sec(time.Second)))},
+		{name: "nbf within leeway", token: mapToken(t, hs, k, with(validMap(), "nbf", sec(3*time.Second)))},
 		{name: "iat within leeway", token: mapToken(t, hs, k, with(validMap(), "iat", sec(3*time.Second)))},
 		{name: "fractional exp", token: mapToken(t, hs, k, with(validMap(), "exp", 1700000060.5))},
 
@@ -327,6 +328,8 @@ func TestParseRejects(t *testing.T) {
 		{name: "exp null", token: rawToken(t, `{"alg":"HS256"}`, `{"sub":"u","exp":null,"typ":"access","sid":"s","gen":"g"}`, hs, k), wantErr: domain.ErrInvalid},
 		{name: "exp as string", token: mapToken(t, hs, k, with(validMap(), "exp", "1700000060")), wantErr: domain.ErrMalformed},
 		{name: "expired", token: mapToken(t, hs, k, with(validMap(), "exp", sec(-time.Minute))), wantErr: domain.ErrExpired},
+		{name: "exp 3s past: no leeway on exp", token: mapToken(t, hs, k, with(validMap(), "exp", sec(-3*time.Second))), wantErr: domain.ErrExpired},
+		{name: "exp is now", token: mapToken(t, hs, k, with(validMap(), "exp", sec(0))), wantErr: domain.ErrExpired},
 		{name: "expired at exactly now minus leeway", token: mapToken(t, hs, k, with(validMap(), "exp", sec(-5*time.Second))), wantErr: domain.ErrExpired},
 		{name: "expired and not yet valid", token: mapToken(t, hs, k, with(validMap(), "exp", sec(-time.Minute), "nbf", sec(time.Hour))), wantErr: domain.ErrInvalid},
 		{name: "expired with bad typ", token: mapToken(t, hs, k, with(validMap(), "exp", sec(-time.Minute), "typ", "id")), wantErr: domain.ErrInvalid},

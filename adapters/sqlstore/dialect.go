@@ -3,8 +3,12 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -154,6 +158,9 @@ func OpenSQLite(ctx context.Context, path string) (*sqlx.DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: sqlstore: empty SQLite path", domain.ErrInvalidArgument)
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	sep := "?"
 	if strings.Contains(path, "?") {
 		sep = "&"
@@ -175,6 +182,24 @@ func OpenSQLite(ctx context.Context, path string) (*sqlx.DB, error) {
 		return nil, unavailable(ctx, "open sqlite", err)
 	}
 	return db, nil
+}
+
+// createPrivate creates the SQLite file at path with mode 0600 when it does
+// not exist yet: it holds IPs, User-Agents and device ids. SQLite gives
+// the -wal and -shm files the mode of the database file. Special names
+// (":memory:", "file:" URIs) are left to SQLite.
+func createPrivate(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Clean(path), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%w: sqlstore: create %s: %v", domain.ErrUnavailable, path, err)
+	}
+	return f.Close()
 }
 
 // IOTimeout bounds each read or write on a PostgreSQL connection opened by

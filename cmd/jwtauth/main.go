@@ -18,6 +18,8 @@ commands:
   serve          run the reference HTTP server on JWTAUTH_ADDR
   migrate        create or upgrade the tables of the configured database
   keygen         print a fresh JWTAUTH_SIGNING_KEY and JWTAUTH_ENCRYPTION_KEYS
+  passwd [NAME]  print the bcrypt hash of the password read from stdin, as
+                 NAME:hash for JWTAUTH_DEMO_USERS (production takes only hashes)
   inspect TOKEN  decrypt TOKEN ("-": read it from stdin) with the configured
                  keys and print its headers, claims, signature, expiry and
                  whether the configured store knows it as revoked
@@ -123,6 +125,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runMigrate(ctx, rest, stdout, stderr, lookup)
 	case "keygen":
 		return runKeygen(rest, stdout, stderr)
+	case "passwd":
+		return runPasswd(rest, stdin, stdout, stderr)
 	case "inspect":
 		return runInspect(ctx, rest, stdin, stdout, stderr, lookup)
 	default:

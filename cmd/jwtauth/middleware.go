@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/jwtauth/jwtauth/adapters/echoauth"
+	"github.com/jwtauth/jwtauth/throttle"
 )
 
 // maxBodyBytes bounds every request body (the adapters' JSON decoder has
@@ -277,9 +278,12 @@ func bodyLimit(limit int64) echo.MiddlewareFunc {
 	}
 }
 
-// tooManyRequests answers a throttled login.
-func tooManyRequests(c echo.Context, wait time.Duration) {
-	secs := int64((wait + time.Second - 1) / time.Second)
-	c.Response().Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
-	writeError(c, http.StatusTooManyRequests, codeTooManyRequests, "too many failed login attempts, retry later")
+// tooManyRequests answers a throttled login (err from the throttle).
+func tooManyRequests(c echo.Context, err error) {
+	secs := int64(1)
+	if le, ok := errors.AsType[*throttle.LimitedError](err); ok {
+		secs = le.RetryAfterSeconds()
+	}
+	c.Response().Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	writeError(c, http.StatusTooManyRequests, codeTooManyRequests, "too many login attempts, retry later")
 }

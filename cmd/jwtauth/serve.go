@@ -55,7 +55,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, look
 		return 2
 	}
 	slog.SetDefault(log) // the adapters' own logs (e.g. the PostgreSQL listener) go the same way
-	for _, w := range warnings {
+	for _, w := range append(warnings, cfg.Warnings()...) {
 		log.Warn(w)
 	}
 	log.Info("starting jwtauth reference server", "env", cfg.Env, "store", storeDescription(cfg),

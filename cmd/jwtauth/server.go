@@ -21,6 +21,7 @@ import (
 	"github.com/jwtauth/jwtauth/adapters/memory"
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/throttle"
 )
 
 // Server limits and intervals.
@@ -36,6 +37,9 @@ const (
 	// healthTimeout bounds the store check of /healthz, which answers
 	// within it whatever the database does (2 s promised, 1.5 s used).
 	healthTimeout = 1500 * time.Millisecond
+	// loginQueueWait is how long a login waits for one of the throttle's
+	// password-check slots before it is answered 429.
+	loginQueueWait = 250 * time.Millisecond
 )
 
 // server is the reference server: the echoauth adapter's routes, a login
@@ -48,7 +52,7 @@ type server struct {
 	svc      *app.Service[DemoUser]
 	auth     *echoauth.Auth[DemoUser]
 	users    *demoUsers
-	throttle *throttle
+	throttle *throttle.Throttle
 	echo     *echo.Echo
 	http     *httpMetrics
 
@@ -63,7 +67,7 @@ func newServer(ctx context.Context, cfg jwtauth.Config, log *slog.Logger) (*serv
 	if cfg.Env == "test" {
 		cost = bcrypt.MinCost // keeps the test suites fast
 	}
-	users, err := newDemoUsers(cfg.DemoUsers, cost)
+	users, err := newDemoUsers(cfg.DemoUsers, cost, cfg.Production())
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +76,7 @@ func newServer(ctx context.Context, cfg jwtauth.Config, log *slog.Logger) (*serv
 		return nil, err
 	}
 	s := &server{cfg: cfg, log: log, backend: backend, cleanup: cleanup, users: users,
-		throttle: newThrottle(throttleBurst, throttleEvery, throttleMaxEntries, nil)}
+		throttle: throttle.New(throttle.Config{MaxWait: loginQueueWait})}
 	if s.svc, err = jwtauth.NewService[DemoUser](cfg, backend, users); err != nil {
 		cleanup()
 		return nil, err
@@ -139,24 +143,24 @@ func (s *server) login(c echo.Context) error {
 	if req.Username == "" || req.Password == "" || len(req.Username) > maxUsernameLen {
 		return s.auth.Error(c, fmt.Errorf("%w: username and password are required", domain.ErrInvalidArgument))
 	}
-	ip := s.auth.Client(c).IP
-	ipWait, userWait := s.throttle.wait(req.Username, ip)
-	if ipWait > 0 {
-		// This address failed too often: nothing from it is checked.
-		tooManyRequests(c, ipWait)
+	// The failure token is taken before the password is checked, so
+	// concurrent guesses from one address check at most its bucket's worth.
+	attempt, err := s.throttle.Begin(req.Username, s.auth.Client(c).IP)
+	if err != nil {
+		tooManyRequests(c, err)
 		return nil
 	}
 	user, ok := s.users.check(req.Username, req.Password)
 	if !ok {
-		s.throttle.fail(req.Username, ip)
-		if userWait > 0 {
-			tooManyRequests(c, userWait)
+		if err := attempt.Fail(); err != nil {
+			tooManyRequests(c, err)
 			return nil
 		}
 		return s.auth.Error(c, domain.ErrInvalidCredentials)
 	}
 	// A correct password from an address in good standing always logs in,
 	// so failures against a username can never lock its owner out.
+	attempt.Succeed()
 	return s.auth.Login(c, user.ID, user)
 }
 
@@ -274,7 +278,7 @@ func (s *server) pruneLoop(ctx context.Context) {
 }
 
 func (s *server) prune(ctx context.Context) {
-	s.throttle.sweep()
+	s.throttle.Sweep()
 	n, err := s.svc.Prune(ctx)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -11,6 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/jwtauth/jwtauth/throttle"
 )
 
 func TestServerLoginAndMe(t *testing.T) {
@@ -137,7 +139,7 @@ func TestServerHealthzUnavailable(t *testing.T) {
 func TestServerLoginThrottle(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, map[string]string{"JWTAUTH_DEMO_USERS": "alice:alice-password,bob:bob-password"})
-	for i := range throttleBurst {
+	for i := range throttle.DefaultBurst {
 		r := do(t, http.MethodPost, s.URL+"/auth/login", "", `{"username":"alice","password":"wrong"}`)
 		require.Equal(t, http.StatusUnauthorized, r.Status, "failure %d", i+1)
 	}
@@ -156,10 +158,10 @@ func TestServerLoginThrottle(t *testing.T) {
 func TestServerSuccessfulLoginsAreNotThrottled(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, nil)
-	for range 3 * throttleBurst {
+	for range 3 * throttle.DefaultBurst {
 		login(t, s.URL, "alice", "alice-password")
 	}
-	users, ips := s.throttle.size()
+	users, ips := s.throttle.Len()
 	assert.Zero(t, users+ips, "successes take no token")
 }
 

@@ -51,11 +51,27 @@ func demoUserID(name string) string {
 	return "user-" + hex.EncodeToString(sum[:8])
 }
 
-// newDemoUsers parses spec ("name:password,...") and hashes the passwords
-// with bcrypt at cost. Errors name JWTAUTH_DEMO_USERS, never a password.
-func newDemoUsers(spec string, cost int) (*demoUsers, error) {
+// isBcryptHash reports whether s has the shape of a bcrypt hash
+// ($2a$, $2b$ or $2y$, a two-digit cost, 53 characters of salt and hash).
+func isBcryptHash(s string) bool {
+	if len(s) != 60 || s[0] != '$' || s[1] != '2' || s[3] != '$' || s[6] != '$' {
+		return false
+	}
+	_, err := bcrypt.Cost([]byte(s))
+	return err == nil && strings.ContainsRune("aby", rune(s[2]))
+}
+
+// newDemoUsers parses spec ("name:password,..." or "name:$2b$..." bcrypt
+// hashes, as 'jwtauth passwd' prints them) and hashes the plaintext
+// passwords with bcrypt at cost. In production it refuses the built-in
+// demo account and any plaintext password. Errors name
+// JWTAUTH_DEMO_USERS, never a password.
+func newDemoUsers(spec string, cost int, production bool) (*demoUsers, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: JWTAUTH_DEMO_USERS: %s", jwtauth.ErrConfig, fmt.Sprintf(format, args...))
+	}
+	if production && strings.TrimSpace(spec) == jwtauth.DefaultDemoUsers {
+		return nil, bad("the built-in demo account is refused in production (JWTAUTH_ENV=production): set your users as name:$2b$... hashes made by 'jwtauth passwd'")
 	}
 	d := &demoUsers{byName: map[string]demoAccount{}, byID: map[string]DemoUser{}}
 	for i, entry := range strings.Split(spec, ",") {
@@ -70,15 +86,26 @@ func newDemoUsers(spec string, cost int) (*demoUsers, error) {
 			return nil, bad("entry %d: want name:password", i+1)
 		case len(name) > maxUsernameLen || !utf8.ValidString(name):
 			return nil, bad("entry %d: the name must be 1 to %d bytes of UTF-8", i+1, maxUsernameLen)
-		case len(password) > maxPasswordLen:
+		case len(password) > maxPasswordLen && !isBcryptHash(password):
 			return nil, bad("entry %d (%s): the password must be at most %d bytes", i+1, name, maxPasswordLen)
 		}
 		if _, dup := d.byName[name]; dup {
 			return nil, bad("user %q appears twice", name)
 		}
-		hash, err := bcrypt.GenerateFromPassword([]byte(password), cost)
-		if err != nil {
-			return nil, bad("entry %d (%s): %v", i+1, name, err)
+		var hash []byte
+		switch {
+		case isBcryptHash(password):
+			hash = []byte(password)
+		case strings.HasPrefix(password, "$2"):
+			return nil, bad("entry %d (%s): not a valid bcrypt hash", i+1, name)
+		case production:
+			return nil, bad("entry %d (%s): plaintext passwords are refused in production (JWTAUTH_ENV=production): use a bcrypt hash from 'jwtauth passwd'", i+1, name)
+		default:
+			h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+			if err != nil {
+				return nil, bad("entry %d (%s): %v", i+1, name, err)
+			}
+			hash = h
 		}
 		u := DemoUser{ID: demoUserID(name), Username: name}
 		d.byName[name] = demoAccount{user: u, hash: hash}

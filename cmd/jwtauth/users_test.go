@@ -13,7 +13,7 @@ import (
 )
 
 func TestDemoUsers(t *testing.T) {
-	d, err := newDemoUsers(" alice:alice-password, bob:p:w:d ,", bcrypt.MinCost)
+	d, err := newDemoUsers(" alice:alice-password, bob:p:w:d ,", bcrypt.MinCost, false)
 	require.NoError(t, err)
 
 	u, ok := d.check("alice", "alice-password")
@@ -54,7 +54,7 @@ func TestDemoUsersInvalid(t *testing.T) {
 		"alice:" + strings.Repeat("x", 73), strings.Repeat("n", 200) + ":pw",
 	} {
 		t.Run(spec, func(t *testing.T) {
-			_, err := newDemoUsers(spec, bcrypt.MinCost)
+			_, err := newDemoUsers(spec, bcrypt.MinCost, false)
 			require.ErrorIs(t, err, jwtauth.ErrConfig)
 			assert.Contains(t, err.Error(), "JWTAUTH_DEMO_USERS")
 			assert.NotContains(t, err.Error(), "xxxxxxxx", "never the password")

@@ -22,6 +22,10 @@ var (
 	// ErrCrossOrigin: a cross-origin browser request to the browser group,
 	// or an unsafe one carrying a jwtauth cookie (403 cross_origin).
 	ErrCrossOrigin = errors.New("jwtauth: cross-origin request refused")
+	// ErrUnsupportedMediaType: a JSON endpoint got a Content-Type other
+	// than application/json (415 unsupported_media_type). It wraps
+	// domain.ErrInvalidArgument.
+	ErrUnsupportedMediaType = fmt.Errorf("%w: Content-Type must be application/json", domain.ErrInvalidArgument)
 )
 
 // Realm is the realm of every WWW-Authenticate challenge.
@@ -41,6 +45,7 @@ const (
 	CodeNotFound           = "not_found"
 	CodeUnavailable        = "unavailable"
 	CodeCrossOrigin        = "cross_origin"
+	CodeUnsupportedMedia   = "unsupported_media_type"
 )
 
 // Problem is how an error is shown to the client.
@@ -67,6 +72,7 @@ var problems = []struct {
 	{domain.ErrMissingToken, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "missing bearer token", NoCredentials: true}},
 	{ErrCrossOrigin, Problem{Status: http.StatusForbidden, Code: CodeCrossOrigin, Description: "cross-origin requests are refused"}},
 	{ErrBodyTooLarge, Problem{Status: http.StatusRequestEntityTooLarge, Code: CodeInvalidRequest, Description: "the request body is too large"}},
+	{ErrUnsupportedMediaType, Problem{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedMedia, Description: "the request body must be application/json"}},
 	{domain.ErrUnavailable, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Description: "the service is temporarily unavailable, retry later"}},
 	{domain.ErrMalformed, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "the token is invalid"}},
 	{domain.ErrInvalid, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Description: "the token is invalid"}},

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
-	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jwtauth/jwtauth/domain"
@@ -56,14 +57,21 @@ func noStore(h http.Header) {
 
 // DecodeJSON reads r's body (at most MaxBodyBytes, enforced with
 // http.MaxBytesReader on w) and decodes it into v, a pointer to a struct.
-// It rejects, with an error wrapping domain.ErrInvalidArgument (400), an
-// empty body, invalid UTF-8, invalid JSON, a top-level value that is not
-// an object, trailing data after it, duplicate object keys (compared
-// case-insensitively, as encoding/json matches field names), nesting deeper
-// than MaxJSONDepth, and values of the wrong type; a body over the limit is
-// ErrBodyTooLarge (413). Unknown fields are ignored. The error never
+// A Content-Type other than application/json (parameters allowed) is
+// ErrUnsupportedMediaType (415), before the body is read: a web page can
+// post application/json elsewhere only after a CORS preflight. It rejects,
+// with an error wrapping domain.ErrInvalidArgument (400), an empty body,
+// invalid UTF-8, invalid JSON, a top-level value that is not an object,
+// trailing data after it, duplicate object keys (compared by the rule
+// encoding/json matches field names with: case-insensitively with Unicode
+// simple folding, so "uſername" duplicates "username"), nesting deeper
+// than MaxJSONDepth, and values of the wrong type; a body over the limit
+// is ErrBodyTooLarge (413). Unknown fields are ignored. The error never
 // quotes the body.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if !IsJSONContentType(r.Header.Get("Content-Type")) {
+		return ErrUnsupportedMediaType
+	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return fmt.Errorf("%w: empty request body", domain.ErrInvalidArgument)
 	}
@@ -75,6 +83,13 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return fmt.Errorf("%w: reading the request body failed", domain.ErrInvalidArgument)
 	}
 	return Unmarshal(data, v)
+}
+
+// IsJSONContentType reports whether a Content-Type value is
+// application/json, with any parameters.
+func IsJSONContentType(v string) bool {
+	mt, _, err := mime.ParseMediaType(v)
+	return err == nil && mt == "application/json"
 }
 
 // Unmarshal is DecodeJSON's checks and decoding on a body already read.
@@ -144,7 +159,7 @@ func checkJSON(data []byte) error {
 				if !ok {
 					return errSyntax
 				}
-				folded := strings.ToLower(key)
+				folded := string(foldName(key))
 				if _, dup := top.keys[folded]; dup {
 					return errDuplicate
 				}
@@ -174,4 +189,28 @@ func checkJSON(data []byte) error {
 			stack = append(stack, &frame{})
 		}
 	}
+}
+
+// foldName folds a member name the way encoding/json does when it matches
+// names to struct fields (encoding/json's appendFoldedName): ASCII letters
+// upper-cased, every other rune mapped to unicode.ToUpper(unicode.ToLower(r)).
+// Two names fold equal exactly when encoding/json would decode both into
+// the same field, so "uſername" (U+017F) and "username", or "Key"
+// (Kelvin sign) and "key", are duplicates.
+func foldName(name string) []byte {
+	out := make([]byte, 0, len(name))
+	for i := 0; i < len(name); {
+		if c := name[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(name[i:])
+		out = utf8.AppendRune(out, unicode.ToUpper(unicode.ToLower(r)))
+		i += n
+	}
+	return out
 }

@@ -1,10 +1,15 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,6 +49,11 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "invalid UTF-8", body: "{\"token\":\"a\xffb\"}", wantErr: domain.ErrInvalidArgument},
 		{name: "duplicate key", body: `{"token":"a","token":"b"}`, wantErr: domain.ErrInvalidArgument},
 		{name: "duplicate key differing in case", body: `{"token":"a","TOKEN":"b"}`, wantErr: domain.ErrInvalidArgument},
+		{name: "duplicate key by Unicode folding (long s)", body: `{"token":"a","toKen":"b","\u017fx":1}`, wantErr: domain.ErrInvalidArgument},
+		{name: "duplicate key by long s", body: `{"n":1,"token":"a","tokeN":"b"}`, wantErr: domain.ErrInvalidArgument},
+		{name: "duplicate username by long s", body: `{"username":"alice","u\u017fername":"bob"}`, wantErr: domain.ErrInvalidArgument},
+		{name: "duplicate username by raw long s", body: `{"username":"alice","uſername":"bob"}`, wantErr: domain.ErrInvalidArgument},
+		{name: "duplicate token by Kelvin sign", body: `{"token":"a","to\u212Aen":"b"}`, wantErr: domain.ErrInvalidArgument},
 		{name: "nested duplicate key", body: `{"token":"a","x":{"k":1,"k":2}}`, wantErr: domain.ErrInvalidArgument},
 		{name: "too deep", body: `{"x":` + strings.Repeat("[", MaxJSONDepth) + strings.Repeat("]", MaxJSONDepth) + `}`, wantErr: domain.ErrInvalidArgument},
 		{name: "too large", body: `{"token":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, wantErr: ErrBodyTooLarge},
@@ -51,6 +61,7 @@ func TestDecodeJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/json")
 			var got sample
 			err := DecodeJSON(httptest.NewRecorder(), r, &got)
 			if tt.wantErr != nil {
@@ -62,6 +73,70 @@ func TestDecodeJSON(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestDecodeJSONContentType(t *testing.T) {
+	tests := []struct {
+		name, contentType string
+		wantErr           error
+	}{
+		{name: "json", contentType: "application/json"},
+		{name: "json with charset", contentType: "application/json; charset=utf-8"},
+		{name: "upper case", contentType: "Application/JSON"},
+		{name: "text/plain (a CORS simple request)", contentType: "text/plain", wantErr: ErrUnsupportedMediaType},
+		{name: "form", contentType: "application/x-www-form-urlencoded", wantErr: ErrUnsupportedMediaType},
+		{name: "multipart", contentType: "multipart/form-data; boundary=x", wantErr: ErrUnsupportedMediaType},
+		{name: "missing", contentType: "", wantErr: ErrUnsupportedMediaType},
+		{name: "json suffix", contentType: "application/problem+json", wantErr: ErrUnsupportedMediaType},
+		{name: "garbage", contentType: "application/json;;", wantErr: ErrUnsupportedMediaType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"token":"abc"}`))
+			if tt.contentType != "" {
+				r.Header.Set("Content-Type", tt.contentType)
+			}
+			var got sample
+			err := DecodeJSON(httptest.NewRecorder(), r, &got)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				assert.Equal(t, http.StatusUnsupportedMediaType, Classify(err).Status)
+				assert.Equal(t, CodeUnsupportedMedia, Classify(err).Code)
+				assert.Empty(t, got.Token, "nothing decoded")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "abc", got.Token)
+		})
+	}
+}
+
+// TestFoldNameMatchesEncodingJSON: for every letter that has other case
+// forms, a member named by any of them decodes into the field named by
+// the rune (encoding/json's rule), and foldName says they are the same
+// name; a rune of another orbit is a different name.
+func TestFoldNameMatchesEncodingJSON(t *testing.T) {
+	checked := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		// Only letters can name a field (encoding/json's isValidTag); for
+		// other runes the check is stricter than needed, which is safe.
+		if unicode.SimpleFold(r) == r || !utf8.ValidRune(r) || !unicode.IsLetter(r) {
+			continue
+		}
+		field := "a" + string(r)
+		typ := reflect.StructOf([]reflect.StructField{{Name: "F", Type: reflect.TypeFor[int](), Tag: reflect.StructTag(`json:"` + field + `"`)}})
+		for o := unicode.SimpleFold(r); o != r; o = unicode.SimpleFold(o) {
+			member := "a" + string(o)
+			v := reflect.New(typ)
+			require.NoError(t, json.Unmarshal([]byte(`{"`+member+`":1}`), v.Interface()))
+			matched := v.Elem().Field(0).Int() == 1
+			assert.Equal(t, matched, bytes.Equal(foldName(field), foldName(member)), "%U vs %U", r, o)
+			checked++
+		}
+	}
+	assert.Greater(t, checked, 2000)
+	assert.Equal(t, foldName("username"), foldName("u\u017fername"))
+	assert.NotEqual(t, foldName("username"), foldName("usernamf"))
 }
 
 func TestDecodeJSONDepthLimit(t *testing.T) {

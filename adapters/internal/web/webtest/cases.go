@@ -347,6 +347,36 @@ func Cases() []Case {
 				}
 			}
 		}},
+		{Name: "member names duplicated by Unicode folding are 400 invalid_request", Run: func(t *testing.T, h *H) {
+			// encoding/json folds ſ (U+017F) to s and K (U+212A) to k: the
+			// second member would silently win.
+			for path, body := range map[string]string{
+				LoginPath:       `{"username":"alice","uſername":"bob","password":"x"}`,
+				"/auth/refresh": `{"refresh_token":"a","refreſh_token":"b"}`,
+				"/auth/verify":  `{"token":"a","to\u212Aen":"b"}`,
+			} {
+				res := h.Do(t, Req{Method: http.MethodPost, Path: path, Body: body})
+				WantError(t, res, http.StatusBadRequest, "invalid_request")
+			}
+		}},
+		{Name: "a body that is not application/json is 415 unsupported_media_type", Run: func(t *testing.T, h *H) {
+			// text/plain, form and multipart posts need no CORS preflight:
+			// refusing them keeps other web pages from posting here.
+			for _, ct := range []string{"text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
+				for path, body := range map[string]string{
+					LoginPath:       `{"username":"alice","password":"x"}`,
+					"/auth/refresh": `{"refresh_token":"a"}`,
+					"/auth/verify":  `{"token":"a"}`,
+				} {
+					hdr := http.Header{"Content-Type": {ct}}
+					if ct == "" {
+						hdr = http.Header{"Content-Type": nil}
+					}
+					res := h.Do(t, Req{Method: http.MethodPost, Path: path, Body: body, Header: hdr})
+					WantError(t, res, http.StatusUnsupportedMediaType, "unsupported_media_type")
+				}
+			}
+		}},
 		{Name: "a body over 64 KiB is 413 invalid_request", Run: func(t *testing.T, h *H) {
 			body := `{"refresh_token":"` + strings.Repeat("a", 128<<10) + `"}`
 			for _, path := range []string{"/auth/refresh", "/auth/verify", LoginPath} {

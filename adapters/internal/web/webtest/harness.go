@@ -260,7 +260,7 @@ func (h *H) Do(t *testing.T, r Req) Resp {
 	}
 	req, err := http.NewRequestWithContext(t.Context(), r.Method, h.URL+r.Path, body)
 	require.NoError(t, err)
-	if body != nil {
+	if body != nil || r.Method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("User-Agent", r.UA)
@@ -352,7 +352,7 @@ func WantError(t *testing.T, res Resp, status int, code string) {
 var fixedDescriptions = func() map[string]bool {
 	m := map[string]bool{}
 	for _, err := range []error{
-		domain.ErrMissingToken, web.ErrBodyTooLarge, web.ErrCrossOrigin, domain.ErrUnavailable, domain.ErrMalformed,
+		domain.ErrMissingToken, web.ErrBodyTooLarge, web.ErrCrossOrigin, web.ErrUnsupportedMediaType, domain.ErrUnavailable, domain.ErrMalformed,
 		domain.ErrInvalid, domain.ErrExpired, domain.ErrRevoked, domain.ErrWrongTokenType,
 		domain.ErrClientMismatch, domain.ErrRefreshReused, domain.ErrInvalidCredentials,
 		domain.ErrDeviceLimitReached, domain.ErrSessionNotFound, domain.ErrInvalidArgument,
