@@ -22,12 +22,12 @@ import (
 func prodEnv(t *testing.T, hash string) map[string]string {
 	dir := filepath.Join(t.TempDir(), "data")
 	return map[string]string{
-		"JWTAUTH_ENV":        "production",
-		"JWTAUTH_ADDR":       "127.0.0.1:0",
-		"JWTAUTH_DATA_DIR":   dir,
-		"JWTAUTH_SIGNING_KEY":        jwtauth.GenerateSigningKey(64),
-		"JWTAUTH_ENCRYPTION_KEYS":    jwtauth.GenerateEncryptionKeys(time.Now()),
-		"JWTAUTH_DEMO_USERS": "alice:" + hash,
+		"JWTAUTH_ENV":             "production",
+		"JWTAUTH_ADDR":            "127.0.0.1:0",
+		"JWTAUTH_DATA_DIR":        dir,
+		"JWTAUTH_SIGNING_KEY":     jwtauth.GenerateSigningKey(64),
+		"JWTAUTH_ENCRYPTION_KEYS": jwtauth.GenerateEncryptionKeys(time.Now()),
+		"JWTAUTH_DEMO_USERS":      "alice:" + hash,
 	}
 }
 
@@ -120,7 +120,7 @@ func TestServeProductionStartsWithHashes(t *testing.T) {
 	cfg := testConfig(t, env)
 	s, err := newServer(t.Context(), cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	t.Cleanup(s.Close)
+	t.Cleanup(func() { s.Close(10 * time.Second) })
 	u, ok := s.users.check("alice", "alice-password")
 	require.True(t, ok)
 	assert.Equal(t, "alice", u.Username)
