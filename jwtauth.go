@@ -150,7 +150,7 @@ func ProvidePostgresDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error
 	db, err := sqlstore.OpenPostgres(ctx, cfg.DatabaseURL,
 		sqlstore.WithMaxConns(cfg.DBMaxConns), sqlstore.WithIOTimeout(cfg.DBTimeout))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("JWTAUTH_DATABASE_URL: %w", err) // never the URL: it may hold a password
 	}
 	if err := sqlstore.Migrate(ctx, db); err != nil {
 		_ = db.Close()

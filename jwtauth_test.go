@@ -121,3 +121,12 @@ func TestDataDirErrorNamesThePath(t *testing.T) {
 	assert.Contains(t, err.Error(), "JWTAUTH_DATA_DIR")
 	assert.Contains(t, err.Error(), cfg.DataDir)
 }
+
+func TestUnreachableDatabaseNamesTheVariable(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.DatabaseURL = "postgres://u:s3cret@127.0.0.1:1/x?connect_timeout=2"
+	_, _, err := jwtauth.OpenBackend(context.Background(), cfg)
+	require.ErrorIs(t, err, domain.ErrUnavailable)
+	assert.Contains(t, err.Error(), "JWTAUTH_DATABASE_URL")
+	assert.NotContains(t, err.Error(), "s3cret")
+}

@@ -43,8 +43,10 @@ type Config[U any] struct {
 
 	// ErrorHandler is called with every error of Middleware, the routes of
 	// Mount, Login and Error, instead of writing the JSON error response.
-	// err wraps one of the domain sentinels (or web's missing-credentials
-	// and body-too-large errors); test it with errors.Is. Its return value
+	// err wraps one of the domain sentinels (domain.ErrMissingToken for a
+	// request without a token) or ErrBodyTooLarge; test it with errors.Is,
+	// get its status and code from StatusOf, or write the default answer
+	// with WriteError. Its return value
 	// is returned to Echo: return nil after writing a response, or an
 	// error for Echo's HTTPErrorHandler. Middleware never calls the next
 	// handler after an error, whatever ErrorHandler returns.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -103,4 +104,23 @@ func Example() {
 	// GET /me: 200 {"id":"user-alice","username":"alice"}
 	// POST /auth/logout: 204
 	// GET /me: 401 {"error":"token_revoked","error_description":"the token has been revoked"}
+}
+
+// StatusOf gives a custom ErrorHandler the status and code of the shared
+// error table; errors.Is tells the sentinels apart.
+func ExampleStatusOf() {
+	for _, err := range []error{
+		fmt.Errorf("refresh: %w", domain.ErrExpired),
+		domain.ErrMissingToken,
+		httpauth.ErrBodyTooLarge,
+		errors.New("database exploded"),
+	} {
+		status, code := httpauth.StatusOf(err)
+		fmt.Println(status, code, errors.Is(err, domain.ErrMissingToken))
+	}
+	// Output:
+	// 401 token_expired false
+	// 401 invalid_token true
+	// 413 invalid_request false
+	// 503 unavailable false
 }

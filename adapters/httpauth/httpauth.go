@@ -38,11 +38,13 @@ type Config[U any] struct {
 	// ErrorHandler is called with every error of Middleware, the routes of
 	// Handler, Login and Error, instead of writing the JSON error response;
 	// it must write the response. err wraps one of the domain sentinels
-	// (or web's missing-credentials and body-too-large errors); test it
-	// with errors.Is. Middleware never calls the next handler after an
-	// error.
+	// (domain.ErrMissingToken for a request without a token) or one of
+	// ErrBodyTooLarge, ErrRouteNotFound, ErrMethodNotAllowed; test it with
+	// errors.Is, get its status and code from StatusOf, or write the
+	// default answer with WriteError. Middleware never calls the next
+	// handler after an error.
 	// Optional. Default: write {"error","error_description"} with the
-	// status of the error table (see package doc).
+	// status of the error table (see package doc), i.e. WriteError.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// CookieSameSite is the SameSite attribute of the browser group's

@@ -31,10 +31,8 @@ func loadServeConfig(lookup func(string) (string, bool), log func(env string) *s
 		return cfg, log("development"), err
 	}
 	logger := log(cfg.Env)
-	if !cfg.Production() {
-		if err := cfg.DevKeys(logger, true); err != nil {
-			return cfg, logger, err
-		}
+	if err := cfg.DevKeys(logger, true); err != nil { // nothing in production
+		return cfg, logger, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, logger, err
