@@ -208,9 +208,11 @@ func TestMigrateUnreachableDatabase(t *testing.T) {
 
 // inspectEnv is a configuration with fixed keys.
 func inspectEnv(t *testing.T) (map[string]string, jwtauth.Config) {
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o700)) // production refuses a data dir others can read
 	env := map[string]string{
 		"JWTAUTH_ENV":             "production",
-		"JWTAUTH_DATA_DIR":        t.TempDir(),
+		"JWTAUTH_DATA_DIR":        dir,
 		"JWTAUTH_SIGNING_KEY":     jwtauth.GenerateSigningKey(32),
 		"JWTAUTH_ENCRYPTION_KEYS": jwtauth.GenerateEncryptionKeys(time.Now()),
 	}
