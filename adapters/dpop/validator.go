@@ -46,11 +46,12 @@ var DefaultAlgorithms = []string{"ES256", "EdDSA"}
 // keyFits reports whether a public key may verify proofs of an algorithm.
 // It lists every algorithm Config.Algorithms may name: asymmetric only.
 var keyFits = map[string]func(crypto.PublicKey) bool{
-	"ES256": ecCurve(elliptic.P256()),
-	"ES384": ecCurve(elliptic.P384()),
-	"ES512": ecCurve(elliptic.P521()),
-	"EdDSA": func(k crypto.PublicKey) bool { _, ok := k.(ed25519.PublicKey); return ok },
-	"RS256": rsaKey, "RS384": rsaKey, "RS512": rsaKey,
+	"ES256":   ecCurve(elliptic.P256()),
+	"ES384":   ecCurve(elliptic.P384()),
+	"ES512":   ecCurve(elliptic.P521()),
+	"EdDSA":   ed25519Key,
+	"Ed25519": ed25519Key,
+	"RS256":   rsaKey, "RS384": rsaKey, "RS512": rsaKey,
 	"PS256": rsaKey, "PS384": rsaKey, "PS512": rsaKey,
 }
 
@@ -59,6 +60,18 @@ func ecCurve(c elliptic.Curve) func(crypto.PublicKey) bool {
 		pk, ok := k.(*ecdsa.PublicKey)
 		return ok && pk.Curve == c
 	}
+}
+
+func ed25519Key(k crypto.PublicKey) bool { _, ok := k.(ed25519.PublicKey); return ok }
+
+// signingMethod returns golang-jwt's method for a proof algorithm.
+// "Ed25519" is the fully-specified name (RFC 9864) of EdDSA with an
+// Ed25519 key, which some clients (npm dpop 2.x) send.
+func signingMethod(alg string) jwt.SigningMethod {
+	if alg == "Ed25519" {
+		return jwt.SigningMethodEdDSA
+	}
+	return jwt.GetSigningMethod(alg)
 }
 
 func rsaKey(k crypto.PublicKey) bool {
@@ -70,8 +83,10 @@ func rsaKey(k crypto.PublicKey) bool {
 // optional.
 type Config struct {
 	// Algorithms are the accepted proof algorithms, from ES256, ES384,
-	// ES512, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512 ("none" and
-	// HS* are refused by New). Optional. Default DefaultAlgorithms.
+	// ES512, EdDSA, Ed25519, RS256, RS384, RS512, PS256, PS384, PS512
+	// ("none" and HS* are refused by New). EdDSA accepts proofs whose alg
+	// is its fully-specified name Ed25519 (RFC 9864) too, as npm dpop 2.x
+	// sends. Optional. Default DefaultAlgorithms.
 	Algorithms []string
 	// MaxAge is how old a proof's iat may be. Optional. Default
 	// DefaultMaxAge.
@@ -141,6 +156,9 @@ func New(cfg Config) (*Validator, error) {
 			return nil, fmt.Errorf("dpop: algorithm %q is not an asymmetric JWS algorithm", a)
 		}
 		v.algs[a] = fits
+		if a == "EdDSA" {
+			v.algs["Ed25519"] = fits
+		}
 	}
 	v.algList = strings.Join(algs, " ")
 	if cfg.PublicURL != "" {
@@ -319,7 +337,7 @@ func (v *Validator) Validate(proof, method string, target *url.URL, accessToken 
 	if err != nil {
 		return Proof{}, fmt.Errorf("%w: signature encoding", ErrMalformed)
 	}
-	if err := jwt.GetSigningMethod(hdr.Alg).Verify(proof[:len(h64)+1+len(c64)], sig, key); err != nil {
+	if err := signingMethod(hdr.Alg).Verify(proof[:len(h64)+1+len(c64)], sig, key); err != nil {
 		return Proof{}, ErrSignature
 	}
 	var c claims

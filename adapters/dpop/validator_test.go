@@ -456,6 +456,16 @@ func TestEdDSA(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, p.JKT)
 
+	// The fully-specified name of the same algorithm (RFC 9864) is
+	// accepted as EdDSA, and only with an Ed25519 key.
+	c["jti"] = "g"
+	p, err = v.Validate(mint(t, jwt.SigningMethodEdDSA, key, map[string]any{"alg": "Ed25519", "typ": "dpop+jwt", "jwk": publicJWK(t, key.Public())}, c), "GET", mustURL(t, target), "")
+	require.NoError(t, err)
+	assert.Equal(t, "Ed25519", p.Algorithm)
+	ec := ecKey(t)
+	_, err = v.Validate(mint(t, jwt.SigningMethodES256, ec, map[string]any{"alg": "Ed25519", "typ": "dpop+jwt", "jwk": publicJWK(t, &ec.PublicKey)}, c), "GET", mustURL(t, target), "")
+	assert.ErrorIs(t, err, ErrKey)
+
 	// A validator configured for ES256 only refuses it.
 	es := newValidator(t, Config{Algorithms: []string{"ES256"}})
 	c["jti"] = "f"
