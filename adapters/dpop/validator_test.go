@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -618,4 +619,40 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("untyped error %v", err)
 		}
 	})
+}
+
+// TestTwoInstances states what holds across instances, whose replay
+// caches are separate: the same proof sent to two instances is accepted
+// by both, with or without nonces, for as long as its iat (and nonce) is
+// in the window; each instance refuses a second use.
+func TestTwoInstances(t *testing.T) {
+	key := ecKey(t)
+	nonceKey := []byte("0123456789abcdef0123456789abcdef")
+	for _, withNonce := range []bool{false, true} {
+		t.Run(fmt.Sprint("nonces=", withNonce), func(t *testing.T) {
+			cfg := Config{}
+			if withNonce {
+				cfg.NonceKey = nonceKey
+			}
+			a, b := newValidator(t, cfg), newValidator(t, cfg)
+			h, c := goodParts(t, key)
+			if withNonce {
+				c["nonce"] = a.Nonce()
+			}
+			proof := mint(t, jwt.SigningMethodES256, key, h, c)
+			var ok atomic.Int32
+			var wg sync.WaitGroup
+			for _, v := range []*Validator{a, b, a, b} {
+				wg.Go(func() {
+					if _, err := v.Validate(proof, "GET", mustURL(t, target), ""); err == nil {
+						ok.Add(1)
+					} else {
+						assert.ErrorIs(t, err, ErrReplay)
+					}
+				})
+			}
+			wg.Wait()
+			assert.Equal(t, int32(2), ok.Load(), "one acceptance per instance")
+		})
+	}
 }
