@@ -126,20 +126,13 @@ func (t *Transport) nonce(u *url.URL) string {
 	return t.nonces[origin(u)]
 }
 
-// remember stores the response's DPoP-Nonce and reports whether it is new.
-func (t *Transport) remember(u *url.URL, resp *http.Response) bool {
-	n := resp.Header.Get("DPoP-Nonce")
-	if n == "" {
-		return false
+// remember stores the response's DPoP-Nonce, if any, for its origin.
+func (t *Transport) remember(u *url.URL, resp *http.Response) {
+	if n := resp.Header.Get("DPoP-Nonce"); n != "" {
+		t.mu.Lock()
+		t.nonces[origin(u)] = n
+		t.mu.Unlock()
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	o := origin(u)
-	if t.nonces[o] == n {
-		return false
-	}
-	t.nonces[o] = n
-	return true
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -152,20 +145,25 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if scheme, tok, ok := strings.Cut(req.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "DPoP") {
 		token = tok
 	}
-	send := func(r *http.Request) (*http.Response, error) {
-		proof, err := t.proof(r.Method, r.URL, token, t.nonce(r.URL))
+	send := func(r *http.Request) (*http.Response, string, error) {
+		nonce := t.nonce(r.URL)
+		proof, err := t.proof(r.Method, r.URL, token, nonce)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		r = r.Clone(r.Context())
 		r.Header.Set("DPoP", proof)
-		return base.RoundTrip(r)
+		resp, err := base.RoundTrip(r)
+		return resp, nonce, err
 	}
-	resp, err := send(req)
+	resp, used, err := send(req)
 	if err != nil {
 		return nil, err
 	}
-	if !t.remember(req.URL, resp) || !useNonce(resp) {
+	t.remember(req.URL, resp)
+	// Retry only when the server offers a nonce other than the one this
+	// proof carried (another request may have stored it meanwhile).
+	if n := resp.Header.Get("DPoP-Nonce"); n == "" || n == used || !useNonce(resp) {
 		return resp, nil
 	}
 	retry := req
@@ -182,7 +180,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 	_ = resp.Body.Close()
-	return send(retry)
+	resp, _, err = send(retry)
+	if err == nil {
+		t.remember(req.URL, resp)
+	}
+	return resp, err
 }
 
 // useNonce reports whether resp is the use_dpop_nonce error: a 401 whose

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -153,4 +154,40 @@ func TestTransportProofValidates(t *testing.T) {
 	p, err := v.Validate(proof, "PUT", mustURL(t, "https://api.example.com/v1/items/7"), "tok")
 	require.NoError(t, err)
 	assert.Equal(t, tr.JKT(), p.JKT)
+}
+
+// TestTransportConcurrent sends the first requests of a fresh Transport
+// from many goroutines at once to a server that requires nonces: each
+// learns the nonce and succeeds with at most one retry.
+func TestTransportConcurrent(t *testing.T) {
+	const n = 16
+	v, err := New(Config{NonceKey: []byte("0123456789abcdef0123456789abcdef")})
+	require.NoError(t, err)
+	var hits atomic.Int32
+	srv := dpopServer(t, v, &hits)
+	tr, err := NewTransport(edKey(t), nil)
+	require.NoError(t, err)
+	client := &http.Client{Transport: tr}
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			req, err := http.NewRequest("GET", srv.URL+"/resource", nil)
+			if !assert.NoError(t, err) {
+				return
+			}
+			req.Header.Set("Authorization", "DPoP tok")
+			resp, err := client.Do(req)
+			if !assert.NoError(t, err) {
+				return
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int32(n), ok.Load())
+	assert.LessOrEqual(t, hits.Load(), int32(2*n))
 }

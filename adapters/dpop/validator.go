@@ -244,14 +244,11 @@ func (v *Validator) ValidateRequest(r *http.Request, accessToken string) (Proof,
 
 // RequestURL returns the URL htu must match for r (see ValidateRequest).
 func (v *Validator) RequestURL(r *http.Request) *url.URL {
-	path := r.URL.EscapedPath()
 	if v.publicURL != nil {
 		u := *v.publicURL
+		base := strings.TrimSuffix(u.EscapedPath(), "/")
 		u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
-		u.RawPath = strings.TrimSuffix(u.EscapedPath(), "/") + path
-		if u.RawPath == u.Path {
-			u.RawPath = ""
-		}
+		u.RawPath = base + r.URL.EscapedPath()
 		return &u
 	}
 	scheme := "http"

@@ -505,6 +505,7 @@ func TestValidateRequest(t *testing.T) {
 		{name: "proxy without public URL", reqURL: "http://10.0.0.5:8080/auth/login", htu: "https://api.example.com/auth/login", wantErr: ErrURL},
 		{name: "public URL", publicURL: "https://api.example.com", reqURL: "http://10.0.0.5:8080/auth/login", htu: "https://api.example.com/auth/login"},
 		{name: "public URL with prefix", publicURL: "https://example.com/jwt/", reqURL: "http://10.0.0.5:8080/auth/login", htu: "https://example.com/jwt/auth/login"},
+		{name: "public URL with an escaped path", publicURL: "https://example.com/a%2Fb", reqURL: "http://10.0.0.5:8080/c%2Fd", htu: "https://example.com/a%2Fb/c%2Fd"},
 		{name: "public URL refuses the inner URL", publicURL: "https://api.example.com", reqURL: "http://10.0.0.5:8080/auth/login", htu: "http://10.0.0.5:8080/auth/login", wantErr: ErrURL},
 	}
 	for _, tc := range cases {
