@@ -16,6 +16,7 @@ import (
 	// The snippets' packages, linked in so that go test's cache drops a
 	// cached pass when their code changes: the go vet run is invisible to it.
 	_ "github.com/jwtauth/jwtauth"
+	_ "github.com/jwtauth/jwtauth/adapters/dpop"
 	_ "github.com/jwtauth/jwtauth/adapters/echoauth"
 	_ "github.com/jwtauth/jwtauth/adapters/httpauth"
 )
@@ -31,6 +32,7 @@ var docs = []string{
 	"docs/architecture.md",
 	"docs/configuration.md",
 	"docs/browser.md",
+	"docs/dpop.md",
 	"docs/migrating-from-d_jwt_auth.md",
 }
 
