@@ -29,27 +29,39 @@ import (
 // for the Bearer group): it checks the credentials and calls Login, which
 // here sets the cookies. Every request of the group must pass the
 // cross-origin check (see CrossOrigin) before anything else runs: else
-// 403 cross_origin. Unknown paths and methods get http.ServeMux's plain
-// 404 and 405.
+// 403 cross_origin. Like Handler's, the routes are matched by the last
+// path segments, so the group works under every router:
+//
+//	chi:           r.Mount("/auth/browser", auth.BrowserHandler(login))
+//	gorilla/mux:   r.PathPrefix("/auth/browser/").Handler(http.StripPrefix("/auth/browser", auth.BrowserHandler(login)))
+//	http.ServeMux: mux.Handle("/auth/browser/", auth.BrowserHandler(login))
+//	Echo:          e.Group("/auth/browser").Any("/*", echo.WrapHandler(auth.BrowserHandler(login)))
+//
+// Unknown paths get a JSON 404 not_found, a known path with another
+// method a JSON 405 invalid_request.
 func (a *Auth[U]) BrowserHandler(login http.Handler) http.Handler {
-	p := web.BrowserPath
-	mux := http.NewServeMux()
-	mux.Handle("POST "+p+"/login", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		login.ServeHTTP(w, r.WithContext(web.WithBrowserLogin(r.Context())))
-	}))
-	mux.HandleFunc("POST "+p+"/refresh", func(w http.ResponseWriter, r *http.Request) {
-		if err := a.h.BrowserRefresh(w, r, a.b); err != nil {
-			a.Error(w, r, err)
-		}
-	})
-	mux.Handle("POST "+p+"/logout", a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
-		return a.h.BrowserLogout(w, r, a.b, p)
-	}))
-	mux.Handle("POST "+p+"/logout/others", a.private(a.h.LogoutOthers))
-	mux.Handle("POST "+p+"/logout/all", a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
-		return a.h.BrowserLogoutAll(w, r, a.b, p)
-	}))
-	return a.checkOrigin(true, mux)
+	h := func(fn http.HandlerFunc) func(http.ResponseWriter, *http.Request, string) {
+		return func(w http.ResponseWriter, r *http.Request, _ string) { fn(w, r) }
+	}
+	// Routes are matched by the request path's last segments, as in
+	// Handler, so the group works wherever a router mounts it.
+	return a.checkOrigin(true, router{fail: a.Error, routes: []route{
+		{http.MethodPost, []string{"logout", "others"}, h(a.private(a.h.LogoutOthers).ServeHTTP)},
+		{http.MethodPost, []string{"logout", "all"}, h(a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
+			return a.h.BrowserLogoutAll(w, r, a.b, p)
+		}).ServeHTTP)},
+		{http.MethodPost, []string{"login"}, h(func(w http.ResponseWriter, r *http.Request) {
+			login.ServeHTTP(w, r.WithContext(web.WithBrowserLogin(r.Context())))
+		})},
+		{http.MethodPost, []string{"refresh"}, h(func(w http.ResponseWriter, r *http.Request) {
+			if err := a.h.BrowserRefresh(w, r, a.b); err != nil {
+				a.Error(w, r, err)
+			}
+		})},
+		{http.MethodPost, []string{"logout"}, h(a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
+			return a.h.BrowserLogout(w, r, a.b, p)
+		}).ServeHTTP)},
+	}})
 }
 
 // CrossOrigin refuses, with 403 cross_origin, an unsafe request (POST,

@@ -16,13 +16,15 @@ import (
 	"github.com/jwtauth/jwtauth/adapters/internal/web/webtest"
 )
 
-// Each router mounts Handler at /auth the way the package doc shows, and
-// the whole contract suite runs through it on a real server.
+// Each router mounts Handler at /auth and BrowserHandler at /auth/browser
+// the way the package doc shows, and the whole contract suite runs
+// through them on a real server.
 func TestContractRouters(t *testing.T) {
 	routers := map[string]func(auth *httpauth.Auth[webtest.User], login, me http.HandlerFunc) http.Handler{
 		"chi Mount": func(auth *httpauth.Auth[webtest.User], login, me http.HandlerFunc) http.Handler {
 			r := chi.NewRouter()
 			r.Mount("/auth", auth.Handler())
+			r.Mount("/auth/browser", auth.BrowserHandler(login))
 			r.Post(webtest.LoginPath, login)
 			r.With(auth.Middleware).Get(webtest.MePath, me)
 			return r
@@ -31,12 +33,14 @@ func TestContractRouters(t *testing.T) {
 			r := mux.NewRouter()
 			r.HandleFunc(webtest.LoginPath, login).Methods(http.MethodPost)
 			r.Handle(webtest.MePath, auth.Middleware(me)).Methods(http.MethodGet)
+			r.PathPrefix("/auth/browser/").Handler(http.StripPrefix("/auth/browser", auth.BrowserHandler(login)))
 			r.PathPrefix("/auth/").Handler(http.StripPrefix("/auth", auth.Handler()))
 			return r
 		},
 		"ServeMux without StripPrefix": func(auth *httpauth.Auth[webtest.User], login, me http.HandlerFunc) http.Handler {
 			m := http.NewServeMux()
 			m.Handle("/auth/", auth.Handler())
+			m.Handle("/auth/browser/", auth.BrowserHandler(login))
 			m.HandleFunc("POST "+webtest.LoginPath, login)
 			m.Handle("GET "+webtest.MePath, auth.Middleware(me))
 			return m
@@ -46,6 +50,7 @@ func TestContractRouters(t *testing.T) {
 			g := e.Group("/auth")
 			g.POST("/login", echo.WrapHandler(login))
 			g.Any("/*", echo.WrapHandler(auth.Handler()))
+			e.Group("/auth/browser").Any("/*", echo.WrapHandler(auth.BrowserHandler(login)))
 			e.GET(webtest.MePath, echo.WrapHandler(auth.Middleware(me)))
 			return e
 		},
