@@ -2,6 +2,7 @@ package pgbus_test
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/url"
 	"sort"
@@ -106,4 +107,31 @@ func TestSync(t *testing.T) {
 	err := a.Sync(ctx)
 	require.ErrorIs(t, err, domain.ErrUnavailable, "its own marker never came back")
 	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+// BenchmarkHeartbeat is the cost of one heartbeat round trip (a NOTIFY
+// through the pool and its delivery back on the listener), against a
+// plain Publish of one key (the baseline: the NOTIFY alone). At the
+// default interval an instance pays this 4 times a second.
+func BenchmarkHeartbeat(b *testing.B) {
+	dsn := pgtest.DSN(b)
+	bus, err := pgbus.New(dsn, pgbus.WithDB(openDB(b, dsn)), pgbus.WithHeartbeat(0),
+		pgbus.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = bus.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	require.NoError(b, bus.WaitHealthy(ctx))
+	b.Run("publish", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			require.NoError(b, bus.Publish(context.Background(), "k"))
+		}
+	})
+	b.Run("heartbeat-round-trip", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			require.NoError(b, bus.Sync(context.Background()))
+		}
+	})
 }
