@@ -60,6 +60,13 @@ type Principal[U any] struct {
 }
 
 // Service implements the use cases. It is safe for concurrent use.
+//
+// Under faults: a revoking call (logouts, RevokeSession, Invalidate,
+// refresh reuse, a login that evicts) returns only once a bus that
+// implements ports.Syncer confirmed the revocation reached the other
+// instances, and is unavailable otherwise; a store call that fails with a
+// deadline flushes the cache; times of a change are read under the
+// per-user lock.
 type Service[U any] struct {
 	cfg  Config
 	deps Deps[U]

@@ -28,7 +28,16 @@ func TestContract(t *testing.T) {
 		t.Run("healthz", func(t *testing.T) {
 			r := phone.do(t, http.MethodGet, "/healthz", "", nil)
 			require.Equal(t, http.StatusOK, r.Status)
-			assert.Equal(t, map[string]any{"status": "ok"}, r.Object(t))
+			h := r.Object(t)
+			assert.ElementsMatch(t, []string{"status", "store", "bus", "cache"}, slices.Collect(maps.Keys(h)))
+			assert.Equal(t, "ok", h["status"])
+			assert.Equal(t, "ok", h["store"])
+			if env["JWTAUTH_DATABASE_URL"] == "" {
+				assert.Equal(t, map[string]any{"status": "ok", "store": "ok", "bus": "none", "cache": "on"}, h)
+			} else { // the bus may not have proved itself yet
+				assert.Contains(t, []any{"ok", "down"}, h["bus"])
+				assert.Contains(t, []any{"on", "bypassed"}, h["cache"])
+			}
 		})
 
 		t.Run("login", func(t *testing.T) {

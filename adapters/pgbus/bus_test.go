@@ -47,7 +47,7 @@ func healthy(t *testing.T, b *pgbus.Bus) {
 	require.NoError(t, b.WaitHealthy(ctx))
 }
 
-func openDB(t *testing.T, dsn string) *sql.DB {
+func openDB(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("postgres", dsn)
 	require.NoError(t, err)

@@ -15,4 +15,12 @@
 // reported lost or a periodic ping fails or stalls, and again only after
 // it has reconnected and told every subscriber to flush everything (nil
 // keys). app.Service bypasses its cache while the bus is unhealthy.
+//
+// A connection can also stall without any error. So every Bus sends
+// itself a heartbeat (WithHeartbeat, default every 250 ms) and is Healthy
+// only while the last one that came back was sent less than twice the
+// interval ago; coming back after a gap, it flushes first. Sync (a
+// ports.Syncer) waits until a marker came back and every other live Bus
+// acknowledged it, so that a revocation committed before is applied
+// everywhere when a revoking call returns.
 package pgbus

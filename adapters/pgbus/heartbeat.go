@@ -38,11 +38,11 @@ type heartbeats struct {
 	proof atomic.Int64
 
 	mu      sync.Mutex
-	sent    map[uint64]int64           // send times of those not back yet
-	back    uint64                     // highest sequence number that came back
-	peers   map[string]int64           // other Buses: when last heard of (Unix ns)
-	pending map[uint64]*pendingSync    // syncs under way
-	notify  chan struct{}              // closed and replaced on every change above
+	sent    map[uint64]int64        // send times of those not back yet
+	back    uint64                  // highest sequence number that came back
+	peers   map[string]int64        // other Buses: when last heard of (Unix ns)
+	pending map[uint64]*pendingSync // syncs under way
+	notify  chan struct{}           // closed and replaced on every change above
 }
 
 func newHeartbeats(interval, syncTimeout time.Duration) *heartbeats {
