@@ -26,15 +26,29 @@
 //	http.ServeMux: mux.Handle("/auth/", auth.Handler())
 //	Echo group:    e.Group("/auth").Any("/*", echo.WrapHandler(auth.Handler()))
 //
+// Browser apps mount the browser group beside it, with the same login
+// handler (see docs/browser.md):
+//
+//	mux.Handle("/auth/browser/", auth.BrowserHandler(login)) // tokens in HttpOnly cookies
+//
+// It matches its routes by path tail too, so every router above can mount
+// it at /auth/browser (see BrowserHandler).
+//
+// The middleware then also takes the access token from the jwtauth_access
+// cookie when a request has no Authorization header, and refuses (403
+// cross_origin) a cross-origin unsafe request that carries a jwtauth
+// cookie, with Go's http.CrossOriginProtection.
+//
 // The client the tokens are bound to is the TCP peer, or, behind proxies
 // listed in Config.TrustedProxies only, the X-Forwarded-For address left of
-// them; the device is the X-Device-ID header or a hash of the User-Agent.
+// them; the device is the X-Device-ID header, else the jwtauth_device
+// cookie a browser login sets, else a hash of the User-Agent.
 //
 // Errors are answered as {"error":"<code>","error_description":"<text>"}
 // through one table shared with the Echo adapter: invalid_token,
 // token_expired, token_revoked, wrong_token_type, client_mismatch,
 // refresh_reused, invalid_credentials (401, with WWW-Authenticate),
-// device_limit_reached (403), not_found (404, also for unknown routes),
+// device_limit_reached and cross_origin (403), not_found (404, also for unknown routes),
 // invalid_request (400; 405 for a route's path with another method; 413
 // for a body over 64 KiB) and unavailable (503, with Retry-After; also every unexpected
 // error: the adapter fails closed and never answers 500). A request

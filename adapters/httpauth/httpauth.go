@@ -111,8 +111,9 @@ func New[U any](cfg Config[U]) (*Auth[U], error) {
 // A missing or rejected token is answered 401 (503 when the service cannot
 // tell) without calling next. An unsafe request (POST, PUT, PATCH, DELETE)
 // that carries a jwtauth cookie must pass the cross-origin check first
-// (see CrossOrigin): else 403 cross_origin. Its shape, func(http.Handler) http.Handler, fits
-// chi's Use, gorilla/mux's Use and plain wrapping.
+// (see CrossOrigin): else 403 cross_origin. Its shape,
+// func(http.Handler) http.Handler, fits chi's Use, gorilla/mux's Use and
+// plain wrapping.
 func (a *Auth[U]) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.cfg.Skipper != nil && a.cfg.Skipper(r) {

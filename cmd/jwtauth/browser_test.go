@@ -24,8 +24,8 @@ import (
 // Bounds of the browser tests: every step runs under stepTimeout, the
 // whole test under browserTimeout.
 const (
-	stepTimeout    = 15 * time.Second
-	browserTimeout = 2 * time.Minute
+	stepTimeout    = 30 * time.Second
+	browserTimeout = 3 * time.Minute
 )
 
 // chromiumPath returns the Chromium to drive: $JWTAUTH_CHROMIUM, else the
@@ -214,7 +214,7 @@ func sessionsShown(t *testing.T, tab context.Context) (ids []string, current str
 func waitSessions(t *testing.T, tab context.Context, n int) {
 	t.Helper()
 	step(t, tab, chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelectorAll("#sessions li").length === %d`, n),
-		chromedp.WithPollingInterval(20*time.Millisecond)))
+		chromedp.WithPollingMutation()))
 }
 
 // reload reloads the page and waits until it shows either view.
@@ -222,7 +222,7 @@ func reload(t *testing.T, tab context.Context, base string) {
 	t.Helper()
 	step(t, tab, chromedp.Navigate(base+"/"),
 		chromedp.Poll[chromedp.Void](`!document.querySelector("#signed-in").hidden || !document.querySelector("#signed-out").hidden`,
-			chromedp.WithPollingInterval(20*time.Millisecond)))
+			chromedp.WithPollingMutation()))
 }
 
 func signedOutShown(t *testing.T, tab context.Context) bool {

@@ -1,7 +1,8 @@
 // Package web is the transport code shared by jwtauth's HTTP adapters
 // (echoauth and httpauth), which must not import each other: resolving the
-// client (peer address, trusted proxies, device id), extracting bearer
-// tokens, decoding JSON request bodies strictly, the single table that maps
+// client (peer address, trusted proxies, device id), extracting access
+// tokens from the Authorization header or the access cookie, the browser
+// group's cookies and cross-origin check, decoding JSON request bodies strictly, the single table that maps
 // domain errors to HTTP statuses and error codes, the response bodies of the
 // reference HTTP contract, and the route logic itself over plain net/http
 // values.

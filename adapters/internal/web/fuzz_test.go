@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/jwtauth/jwtauth/app"
 )
 
 // FuzzResolve checks Resolve on arbitrary RemoteAddr, X-Forwarded-For
@@ -83,4 +86,38 @@ func mustParse(tb testing.TB, s string) []netip.Prefix {
 		tb.Fatal(err)
 	}
 	return p
+}
+
+// FuzzAccessToken checks AccessToken, the device cookie and CheckOrigin on
+// arbitrary Cookie, Authorization, Origin and Sec-Fetch-Site headers: no
+// panic, and a token returned is 1 to app.MaxTokenLen visible ASCII bytes.
+func FuzzAccessToken(f *testing.F) {
+	f.Add("jwtauth_access=abc.def", "", "https://evil.example", "cross-site")
+	f.Add("jwtauth_access=a; jwtauth_access=b; jwtauth_device=x", "Bearer t", "", "")
+	f.Add("jwtauth_refresh=\"q\"; other=1", "Basic eA==", "null", "same-site")
+	b := Browser{}
+	f.Fuzz(func(t *testing.T, cookie, authz, origin, site string) {
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/auth/browser/login", nil)
+		req.Header.Set("Cookie", cookie)
+		if authz != "" {
+			req.Header.Set("Authorization", authz)
+		}
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Sec-Fetch-Site", site)
+		if tok, err := AccessToken(req); err == nil {
+			if tok == "" || len(tok) > app.MaxTokenLen {
+				t.Fatalf("token of %d bytes accepted", len(tok))
+			}
+			for i := 0; i < len(tok); i++ {
+				if tok[i] <= 0x20 || tok[i] >= 0x7f {
+					t.Fatalf("token with byte %#x accepted", tok[i])
+				}
+			}
+		}
+		if id := (ClientResolver{}).Resolve(req).DeviceID; id == "" || len(id) > MaxDeviceIDLen {
+			t.Fatalf("device id of %d bytes", len(id))
+		}
+		_ = b.CheckOrigin(req, true)
+		_ = b.CheckOrigin(req, false)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -231,6 +232,30 @@ func browserCases() []Case {
 				assert.Equal(t, -1, set[web.AccessCookie].MaxAge, "a dead refresh token's cookies are deleted")
 				assert.Equal(t, -1, set[web.RefreshCookie].MaxAge)
 				WantError(t, b.Do(t, h, http.MethodGet, MePath, nil), http.StatusUnauthorized, "token_revoked")
+			},
+		},
+		{
+			Name:   "tabs refreshing at once with rotation all succeed within the grace",
+			Config: func(c *app.Config) { c.RotateRefresh = true },
+			Run: func(t *testing.T, h *H) {
+				b := NewBrowser()
+				b.Login(t, h, "alice")
+				cookie := "jwtauth_refresh=" + b.Jar[web.RefreshCookie] + "; jwtauth_device=" + b.Jar[web.DeviceCookie]
+				const tabs = 16
+				statuses := make(chan int, tabs)
+				var wg sync.WaitGroup
+				for range tabs {
+					wg.Go(func() {
+						res := h.Do(t, Req{Method: http.MethodPost, Path: BrowserRefreshPath, Header: http.Header{"Cookie": {cookie}}})
+						statuses <- res.Status
+					})
+				}
+				wg.Wait()
+				close(statuses)
+				for st := range statuses {
+					assert.Equal(t, http.StatusOK, st)
+				}
+				assert.Equal(t, http.StatusOK, b.Do(t, h, http.MethodGet, MePath, nil).Status, "the session lives on")
 			},
 		},
 		{Name: "browser logouts end sessions; logout and logout/all delete the token cookies", Run: func(t *testing.T, h *H) {
