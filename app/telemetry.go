@@ -404,3 +404,11 @@ func (s *Service[U]) instrument() {
 		s.deps.Cache = countingCache{Cache: s.deps.Cache, tel: s.tel}
 	}
 }
+
+// LogoutSession ends the user's session sessionID, like Logout, for a
+// caller that already knows the session's user (an authenticated
+// principal): no lookup. It differs from RevokeSession only in how it is
+// counted (jwtauth.revocations kind "logout", not "session").
+func (s *Service[U]) LogoutSession(ctx context.Context, userID, sessionID string) error {
+	return s.revokeSession(ctx, kindLogout, userID, sessionID)
+}
