@@ -6,6 +6,9 @@ import (
 	"database/sql"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -231,6 +234,18 @@ func TestMetricsAfterRealTraffic(t *testing.T) {
 		assert.NotContains(t, k, pair["session_id"].(string))
 		assert.NotContains(t, k, demoUserID("alice"))
 	}
+	// An unknown path is counted under a registered pattern, never its
+	// own path.
+	b = scrape(t, s.Metrics)
+	require.Equal(t, http.StatusNotFound, do(t, http.MethodGet, s.API+"/nope/12345", "", nil).Status)
+	for k := range moved(b, scrape(t, s.Metrics), "jwtauth_http_responses_total") {
+		assert.NotContains(t, k, "12345")
+		assert.Contains(t, k, "status=404")
+	}
+	// Every metric the operations page names (alerts included) is one
+	// this server exports.
+	checkDocumentedMetrics(t, after, "../../docs/operations.md")
+
 	// Every request was logged with its code and a request id.
 	logs := s.Log.String()
 	assert.Contains(t, logs, `method=GET path=/auth/me status=401 code=token_revoked`)
@@ -293,4 +308,34 @@ func TestRequestIDEchoed(t *testing.T) {
 	}
 	assert.Contains(t, s.Log.String(), "request_id=trace-42.a:b_c")
 	assert.Contains(t, s.Log.String(), "request_id="+generated)
+}
+
+// failureOnly are the metrics a server exports only after a failure, so
+// the scrape after healthy traffic lacks them (app's tests cover them).
+var failureOnly = []string{"jwtauth_store_errors_total"}
+
+// documentedMetric matches a Prometheus metric name in the docs.
+var documentedMetric = regexp.MustCompile(`\bjwtauth_[a-z_]+?(_total|_seconds(_bucket|_sum|_count)?|_healthy)\b`)
+
+// checkDocumentedMetrics checks that every jwtauth metric named in the
+// file is in the scrape.
+func checkDocumentedMetrics(t *testing.T, scraped map[string]float64, file string) {
+	t.Helper()
+	doc, err := os.ReadFile(file)
+	require.NoError(t, err)
+	families := map[string]bool{}
+	for k := range scraped {
+		name, _, _ := strings.Cut(k, "{")
+		families[name] = true
+	}
+	names := documentedMetric.FindAllString(string(doc), -1)
+	require.NotEmpty(t, names)
+	for _, name := range names {
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			name = strings.TrimSuffix(name, suffix)
+		}
+		if !slices.Contains(failureOnly, name) {
+			assert.True(t, families[name], "%s names %s, which the server does not export", file, name)
+		}
+	}
 }

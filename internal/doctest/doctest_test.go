@@ -31,6 +31,7 @@ var docs = []string{
 	"docs/architecture.md",
 	"docs/configuration.md",
 	"docs/migrating-from-d_jwt_auth.md",
+	"docs/operations.md",
 }
 
 // Markers, on the last non-blank line before a block's fence. parseOnly
