@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -245,6 +247,7 @@ func TestMetricsAfterRealTraffic(t *testing.T) {
 	// Every metric the operations page names (alerts included) is one
 	// this server exports.
 	checkDocumentedMetrics(t, after, "../../docs/operations.md")
+	checkDashboard(t, s.Metrics, "../../docs/grafana/jwtauth.json")
 
 	// Every request was logged with its code and a request id.
 	logs := s.Log.String()
@@ -338,4 +341,97 @@ func checkDocumentedMetrics(t *testing.T, scraped map[string]float64, file strin
 			assert.True(t, families[name], "%s names %s, which the server does not export", file, name)
 		}
 	}
+}
+
+// dashboardMetric matches a metric name in a PromQL expression of the
+// dashboard: jwtauth's own and the Go collector's.
+var dashboardMetric = regexp.MustCompile(`\b(jwtauth|go|process)_[a-z_]+\b`)
+
+// checkDashboard loads the Grafana dashboard JSON and checks its shape
+// (panels with unique ids, a position, a Prometheus data source and at
+// least one query) and that every query names only metrics the server
+// exports.
+func checkDashboard(t *testing.T, metricsURL, file string) {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var dash struct {
+		Title      string `json:"title"`
+		UID        string `json:"uid"`
+		Templating struct {
+			List []struct {
+				Name  string `json:"name"`
+				Query any    `json:"query"`
+			} `json:"list"`
+		} `json:"templating"`
+		Panels []struct {
+			ID         int    `json:"id"`
+			Type       string `json:"type"`
+			Title      string `json:"title"`
+			Datasource struct {
+				Type string `json:"type"`
+				UID  string `json:"uid"`
+			} `json:"datasource"`
+			GridPos struct{ W, H int } `json:"gridPos"`
+			Targets []struct {
+				RefID string `json:"refId"`
+				Expr  string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &dash), "valid JSON")
+	require.NotEmpty(t, dash.Title)
+	require.NotEmpty(t, dash.UID)
+	require.NotEmpty(t, dash.Panels)
+
+	families := scrapeFamilies(t, metricsURL)
+	ids := map[int]bool{}
+	var exprs []string
+	for _, p := range dash.Panels {
+		assert.False(t, ids[p.ID], "panel id %d twice", p.ID)
+		ids[p.ID] = true
+		assert.Contains(t, []string{"timeseries", "stat"}, p.Type, p.Title)
+		assert.Equal(t, "prometheus", p.Datasource.Type, p.Title)
+		assert.Equal(t, "${datasource}", p.Datasource.UID, p.Title)
+		assert.Positive(t, p.GridPos.W*p.GridPos.H, p.Title)
+		require.NotEmpty(t, p.Targets, p.Title)
+		for _, q := range p.Targets {
+			assert.NotEmpty(t, q.RefID, p.Title)
+			exprs = append(exprs, q.Expr)
+		}
+	}
+	for _, v := range dash.Templating.List {
+		if q, ok := v.Query.(map[string]any); ok {
+			exprs = append(exprs, fmt.Sprint(q["query"]))
+		}
+	}
+	for _, e := range exprs {
+		names := dashboardMetric.FindAllString(e, -1)
+		require.NotEmpty(t, names, "%q names no metric", e)
+		for _, name := range names {
+			name = strings.TrimSuffix(name, "_bucket")
+			if !slices.Contains(failureOnly, name) {
+				assert.True(t, families[name], "the dashboard queries %s, which the server does not export: %s", name, e)
+			}
+		}
+	}
+}
+
+// scrapeFamilies returns the names of every metric family /metrics
+// serves.
+func scrapeFamilies(t *testing.T, url string) map[string]bool {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	require.NoError(t, err)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(res.Body)
+	require.NoError(t, err)
+	out := map[string]bool{}
+	for name := range families {
+		out[name] = true
+	}
+	return out
 }
