@@ -115,7 +115,7 @@ func (s *Service[U]) onInvalidate(keys []string) {
 	s.deps.Cache.Delete(keys...)
 }
 
-// Login issues an access and refresh token pair for a user whose
+// login issues an access and refresh token pair for a user whose
 // credentials the application has checked. In one transaction locked per
 // user it applies the device policy, replaces this device's previous
 // session, and creates the new session.
@@ -173,7 +173,7 @@ func (s *Service[U]) login(ctx context.Context, userID string, user U, client do
 	return pair, nil
 }
 
-// Authenticate checks an access token presented by client and returns its
+// authenticate checks an access token presented by client and returns its
 // principal: decrypt, verify, type, IP binding, device binding, current
 // generation, active session.
 func (s *Service[U]) authenticate(ctx context.Context, raw string, client domain.ClientInfo) (Principal[U], error) {
@@ -269,7 +269,7 @@ func (s *Service[U]) checkRefreshSession(sess domain.Session, c domain.Claims, n
 	return domain.ErrRefreshReused
 }
 
-// Refresh exchanges a refresh token for a new access token, and with
+// refresh exchanges a refresh token for a new access token, and with
 // rotation on a new refresh token too. Presenting a rotated-out refresh
 // token after the grace interval revokes its session and returns
 // domain.ErrRefreshReused.

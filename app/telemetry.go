@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -22,7 +24,9 @@ const ScopeName = "github.com/jwtauth/jwtauth"
 // Outcomes are the values of the "outcome" attribute: "ok" or the error
 // code of the reference HTTP contract. The set is closed, so the
 // cardinality of every metric stays bounded.
-var Outcomes = []string{
+var Outcomes = outcomeNames[:]
+
+var outcomeNames = [...]string{
 	"ok", "invalid_request", "invalid_credentials", "invalid_token", "token_expired",
 	"token_revoked", "wrong_token_type", "client_mismatch", "refresh_reused",
 	"device_limit_reached", "not_found", "unavailable",
@@ -101,13 +105,21 @@ var opNames = [opCount]string{"generation", "session", "sessions", "update_user"
 // recording allocates nothing.
 type telemetry struct {
 	tracer trace.Tracer
+	// idle is the global default TracerProvider when the Service uses the
+	// global provider and none was set at New. While otel's global is
+	// still idle, every span would be a non-recording one carrying its
+	// parent's span context, so start returns the context unchanged and
+	// saves the allocations.
+	idle trace.TracerProvider
 
-	authRequests metric.Int64Counter
+	// The hot path's counts are atomics, which observable counters read
+	// at collection: an SDK counter's Add costs more than an increment.
+	authCount    [len(outcomeNames)]atomic.Int64
+	cacheCount   [3]atomic.Int64
 	authDuration metric.Float64Histogram
 	logins       metric.Int64Counter
 	refreshes    metric.Int64Counter
 	revocations  metric.Int64Counter
-	cacheLookups metric.Int64Counter
 	invalidation metric.Int64Counter
 	storeTime    metric.Float64Histogram
 	storeErrors  metric.Int64Counter
@@ -117,7 +129,6 @@ type telemetry struct {
 	outcomeAdd    [][]metric.AddOption
 	outcomeRecord [][]metric.RecordOption
 	kindAdd       map[string][]metric.AddOption
-	cacheAdd      [3][]metric.AddOption
 	opAdd         [opCount][]metric.AddOption
 	opRecord      [opCount][]metric.RecordOption
 	internal      []trace.SpanStartOption
@@ -133,11 +144,15 @@ func newTelemetry(cfg Config, bus ports.Bus) (*telemetry, error) {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
+	var idle trace.TracerProvider
 	if tp == nil {
 		tp = otel.GetTracerProvider()
+		if fmt.Sprintf("%T", tp) == "*global.tracerProvider" { // otel's default, delegating once set
+			idle = tp
+		}
 	}
 	m := mp.Meter(ScopeName)
-	t := &telemetry{tracer: tp.Tracer(ScopeName), kindAdd: map[string][]metric.AddOption{},
+	t := &telemetry{tracer: tp.Tracer(ScopeName), idle: idle, kindAdd: map[string][]metric.AddOption{},
 		internal: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)},
 		client:   []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}}
 	var errs []error
@@ -152,38 +167,49 @@ func newTelemetry(cfg Config, bus ports.Bus) (*telemetry, error) {
 		errs = append(errs, err)
 		return h
 	}
-	t.authRequests = counter("jwtauth.authenticate.requests", "Access tokens checked, by outcome (ok or the error code).")
+	errs = append(errs, observeCounts(m, "jwtauth.authenticate.requests", "Access tokens checked, by outcome (ok or the error code).",
+		"outcome", outcomeNames[:], t.authCount[:]))
 	t.authDuration = seconds("jwtauth.authenticate.duration", "Time to check an access token.",
 		0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 2.5)
 	t.logins = counter("jwtauth.logins", "Logins, by outcome.")
 	t.refreshes = counter("jwtauth.refreshes", "Refreshes, by outcome.")
 	t.revocations = counter("jwtauth.revocations", "Revocations, by kind.")
-	t.cacheLookups = counter("jwtauth.cache.lookups", "Generation and session cache lookups: hit, miss, or bypassed (no trusted cache).")
+	errs = append(errs, observeCounts(m, "jwtauth.cache.lookups", "Generation and session cache lookups: hit, miss, or bypassed (no trusted cache).",
+		"result", []string{"hit", "miss", "bypassed"}, t.cacheCount[:]))
 	t.invalidation = counter("jwtauth.bus.invalidations", "Invalidations received from the bus (a full flush counts one).")
 	t.storeTime = seconds("jwtauth.store.duration", "Time of each store call, by op.",
 		0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 	t.storeErrors = counter("jwtauth.store.errors", "Store calls that failed (unavailable), by op.")
 	if bus != nil {
-		_, err := m.Int64ObservableGauge("jwtauth.bus.healthy",
-			metric.WithDescription("1 while the invalidation bus is receiving (caches trusted), else 0."),
-			metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+		// Callbacks are registered apart from the instruments: a second
+		// Service on the same provider gets the first one's instruments
+		// back, without the callbacks passed along.
+		healthy, err := m.Int64ObservableGauge("jwtauth.bus.healthy",
+			metric.WithDescription("1 while the invalidation bus is receiving (caches trusted), else 0."))
+		errs = append(errs, err)
+		if err == nil {
+			_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 				v := int64(0)
 				if bus.Healthy() {
 					v = 1
 				}
-				o.Observe(v)
+				o.ObserveInt64(healthy, v)
 				return nil
-			}))
-		errs = append(errs, err)
-		if rc, ok := bus.(reconnectCounter); ok {
-			_, err := m.Int64ObservableCounter("jwtauth.bus.reconnects",
-				metric.WithDescription("Times the bus listener reconnected after losing its connection."),
-				metric.WithUnit("{reconnect}"),
-				metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
-					o.Observe(int64(rc.Reconnects())) // #nosec G115 -- a count of reconnections
-					return nil
-				}))
+			}, healthy)
 			errs = append(errs, err)
+		}
+		if rc, ok := bus.(reconnectCounter); ok {
+			reconnects, err := m.Int64ObservableCounter("jwtauth.bus.reconnects",
+				metric.WithDescription("Times the bus listener reconnected after losing its connection."),
+				metric.WithUnit("{reconnect}"))
+			errs = append(errs, err)
+			if err == nil {
+				_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+					o.ObserveInt64(reconnects, int64(rc.Reconnects())) // #nosec G115 -- a count of reconnections
+					return nil
+				}, reconnects)
+				errs = append(errs, err)
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -196,9 +222,6 @@ func newTelemetry(cfg Config, bus ports.Bus) (*telemetry, error) {
 	}
 	for _, k := range []string{kindLogout, kindLogoutAll, kindLogoutOthers, kindSession, kindInvalidate, kindReuse, kindEvict} {
 		t.kindAdd[k] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", k)))}
-	}
-	for i, r := range []string{"hit", "miss", "bypassed"} {
-		t.cacheAdd[i] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String("result", r)))}
 	}
 	for i, op := range opNames {
 		set := attribute.NewSet(attribute.String("op", op))
@@ -220,7 +243,17 @@ func unitOf(name string) string {
 
 // start begins a span of a use case.
 func (t *telemetry) start(ctx context.Context, name string) (context.Context, trace.Span) {
-	return t.tracer.Start(ctx, name, t.internal...)
+	return t.startKind(ctx, name, t.internal)
+}
+
+// noSpan is what start returns while the global provider is idle.
+var noSpan = trace.SpanFromContext(context.Background())
+
+func (t *telemetry) startKind(ctx context.Context, name string, opts []trace.SpanStartOption) (context.Context, trace.Span) {
+	if t.idle != nil && otel.GetTracerProvider() == t.idle {
+		return ctx, noSpan
+	}
+	return t.tracer.Start(ctx, name, opts...)
 }
 
 // end counts a use case's outcome on c and ends its span, marked as an
@@ -245,8 +278,28 @@ func (t *telemetry) revoked(ctx context.Context, kind string, n int) {
 	}
 }
 
-func (t *telemetry) lookup(result int) {
-	t.cacheLookups.Add(context.Background(), 1, t.cacheAdd[result]...)
+func (t *telemetry) lookup(result int) { t.cacheCount[result].Add(1) }
+
+// observeCounts registers an observable counter reporting counts[i] with
+// attribute key = values[i], for the counts that are not zero.
+func observeCounts(m metric.Meter, name, desc, key string, values []string, counts []atomic.Int64) error {
+	opts := make([][]metric.ObserveOption, len(values))
+	for i, v := range values {
+		opts[i] = []metric.ObserveOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(key, v)))}
+	}
+	c, err := m.Int64ObservableCounter(name, metric.WithDescription(desc), metric.WithUnit("{"+unitOf(name)+"}"))
+	if err != nil {
+		return err
+	}
+	_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for i := range counts {
+			if n := counts[i].Load(); n != 0 {
+				o.ObserveInt64(c, n, opts[i]...)
+			}
+		}
+		return nil
+	}, c)
+	return err
 }
 
 // Login issues an access and refresh token pair for a user whose
@@ -278,7 +331,7 @@ func (s *Service[U]) Authenticate(ctx context.Context, raw string, client domain
 	if timed {
 		s.tel.authDuration.Record(ctx, time.Since(start).Seconds(), s.tel.outcomeRecord[i]...)
 	}
-	s.tel.authRequests.Add(ctx, 1, s.tel.outcomeAdd[i]...)
+	s.tel.authCount[i].Add(1)
 	endSpan(span, i)
 	return p, err
 }
@@ -310,7 +363,7 @@ var spanNames = [opCount]string{"jwtauth.store.Generation", "jwtauth.store.Sessi
 	"jwtauth.store.Sessions", "jwtauth.store.UpdateUser", "jwtauth.store.Prune"}
 
 func (s tracedStore) begin(ctx context.Context, op int) (context.Context, trace.Span, time.Time) {
-	ctx, span := s.tel.tracer.Start(ctx, spanNames[op], s.tel.client...)
+	ctx, span := s.tel.startKind(ctx, spanNames[op], s.tel.client)
 	return ctx, span, time.Now()
 }
 
@@ -403,4 +456,12 @@ func (s *Service[U]) instrument() {
 	if s.deps.Cache != nil {
 		s.deps.Cache = countingCache{Cache: s.deps.Cache, tel: s.tel}
 	}
+}
+
+// LogoutSession ends the user's session sessionID, like Logout, for a
+// caller that already knows the session's user (an authenticated
+// principal): no lookup. It differs from RevokeSession only in how it is
+// counted (jwtauth.revocations kind "logout", not "session").
+func (s *Service[U]) LogoutSession(ctx context.Context, userID, sessionID string) error {
+	return s.revokeSession(ctx, kindLogout, userID, sessionID)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -32,7 +33,7 @@ func metrics(t *testing.T, r *sdkmetric.ManualReader) map[string]float64 {
 	key := func(name string, set attribute.Set) string {
 		var kv []string
 		for _, a := range set.ToSlice() {
-			kv = append(kv, string(a.Key)+"="+a.Value.Emit())
+			kv = append(kv, string(a.Key)+"="+a.Value.String())
 		}
 		return name + "{" + strings.Join(kv, ",") + "}"
 	}
@@ -184,7 +185,7 @@ func TestTelemetryStoreErrors(t *testing.T) {
 	require.ErrorIs(t, err, domain.ErrUnavailable)
 	got := metrics(t, reader)
 	assert.Equal(t, 1.0, got["jwtauth.store.errors{op=generation}"])
-	assert.Equal(t, 1.0, got["jwtauth.authenticate.requests{outcome=unavailable}"])
+	assert.Equal(t, 1.0, got["jwtauth.authenticate.requests{outcome=unavailable}"], "%v", got)
 	ended := spans.Ended()
 	last := ended[len(ended)-1]
 	assert.Equal(t, "jwtauth.Authenticate", last.Name())
@@ -219,7 +220,7 @@ func TestTelemetryLoginSpanTree(t *testing.T) {
 	// No span carries a user id, a session id or a token.
 	for _, s := range ended {
 		for _, a := range s.Attributes() {
-			v := a.Value.Emit()
+			v := a.Value.String()
 			assert.NotContains(t, []string{"alice", pair.SessionID, pair.AccessToken}, v)
 		}
 	}
@@ -273,4 +274,34 @@ func TestTelemetryConcurrentCounts(t *testing.T) {
 	assert.Equal(t, float64(n/2), got["jwtauth.authenticate.requests{outcome=ok}"])
 	assert.Equal(t, float64(n/2), got["jwtauth.authenticate.requests{outcome=invalid_token}"])
 	assert.Equal(t, float64(n), got["jwtauth.cache.lookups{result=hit}"]+got["jwtauth.cache.lookups{result=miss}"])
+}
+
+// TestTelemetryGlobalProviderSetLater checks the default: a Service built
+// before the application sets otel's global providers reports to them
+// once they are set.
+func TestTelemetryGlobalProviderSetLater(t *testing.T) {
+	f := newFixture(t, nil) // no providers: the global ones
+	pair := f.login(t, "alice", alice)
+
+	spans := tracetest.NewSpanRecorder()
+	reader := sdkmetric.NewManualReader()
+	prevT, prevM := otel.GetTracerProvider(), otel.GetMeterProvider()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)))
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+	t.Cleanup(func() {
+		otel.SetTracerProvider(prevT)
+		otel.SetMeterProvider(prevM)
+	})
+
+	before := metrics(t, reader) // counts of every Service of this process so far
+	_, err := f.svc.Authenticate(context.Background(), pair.AccessToken, alice)
+	require.NoError(t, err)
+	var names []string
+	for _, s := range spans.Ended() {
+		names = append(names, s.Name())
+	}
+	assert.Contains(t, names, "jwtauth.Authenticate")
+	got := metrics(t, reader)
+	assert.Equal(t, 1.0, got["jwtauth.authenticate.requests{outcome=ok}"]-before["jwtauth.authenticate.requests{outcome=ok}"])
+	assert.Equal(t, 1.0, got["jwtauth.authenticate.duration{outcome=ok}"])
 }

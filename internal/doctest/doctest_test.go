@@ -34,6 +34,7 @@ var docs = []string{
 	"docs/browser.md",
 	"docs/dpop.md",
 	"docs/migrating-from-d_jwt_auth.md",
+	"docs/operations.md",
 }
 
 // Markers, on the last non-blank line before a block's fence. parseOnly

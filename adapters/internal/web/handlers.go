@@ -109,7 +109,7 @@ func (h *Handlers[U]) Verify(w http.ResponseWriter, r *http.Request) error {
 // that ended meanwhile is already logged out: 204 too.
 func (h *Handlers[U]) Logout(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
 	// The principal names the user: no lookup of the session's owner.
-	err := h.Service.RevokeSession(r.Context(), p.UserID, p.SessionID)
+	err := h.Service.LogoutSession(r.Context(), p.UserID, p.SessionID)
 	if err != nil && !errors.Is(err, domain.ErrSessionNotFound) {
 		return err
 	}
