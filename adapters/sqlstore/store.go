@@ -38,6 +38,11 @@ type Store struct {
 	channel string
 	now     func() time.Time
 	stmts   preparedStatements
+	// writers, on SQLite, queues this process's UpdateUser transactions
+	// before they take the database's single write lock, whose busy
+	// handler would otherwise let one busy user's writers win again and
+	// again while another's back off for up to 100 ms at a time.
+	writers *writeQueue
 }
 
 var _ ports.Store = (*Store)(nil)
@@ -84,13 +89,18 @@ func NewPostgres(db *sqlx.DB, opts ...Option) *Store { return newStore(db, postg
 
 // NewSQLite returns a Store on db, a SQLite database (see OpenSQLite).
 // UpdateUser runs in a write transaction, so updates serialize across the
-// whole database (SQLite has a single writer). db needs a busy timeout
+// whole database (SQLite has a single writer); within the process they
+// queue in arrival order, so one user's stream of updates cannot starve
+// another's. db needs a busy timeout
 // (OpenSQLite sets 10 s); without one, concurrent updates fail with
 // SQLITE_BUSY instead of waiting.
 func NewSQLite(db *sqlx.DB, opts ...Option) *Store { return newStore(db, sqlite, opts) }
 
 func newStore(db *sqlx.DB, d *dialect, opts []Option) *Store {
 	s := &Store{db: db, dialect: d, channel: DefaultChannel, now: time.Now}
+	if d == sqlite {
+		s.writers = newWriteQueue()
+	}
 	for _, o := range opts {
 		if o != nil {
 			o(s)
@@ -234,6 +244,13 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(ports.Use
 	}
 	if fn == nil {
 		return fmt.Errorf("%w: sqlstore: nil update function", domain.ErrInvalidArgument)
+	}
+	if s.writers != nil {
+		release, err := s.writers.acquire(ctx, userID)
+		if err != nil {
+			return unavailable(ctx, "wait for the write lock", err)
+		}
+		defer release()
 	}
 	stmts := s.prepared(ctx) // before the transaction takes a connection
 	tx, err := s.db.BeginTxx(ctx, nil)
