@@ -69,6 +69,10 @@ type Config struct {
 	CacheMaxEntries int
 	// UserFromToken: JWTAUTH_USER_FROM_TOKEN, default false.
 	UserFromToken bool
+	// MaxSessions: JWTAUTH_MAX_SESSIONS, default 50. Caps a user's live
+	// sessions whatever the device limit; past it the least recently seen
+	// is revoked.
+	MaxSessions int
 	// DeviceLimit: JWTAUTH_DEVICE_LIMIT, default 0 (none).
 	DeviceLimit int
 	// DevicePolicy: JWTAUTH_DEVICE_POLICY, default evict_oldest.
@@ -163,6 +167,7 @@ func DefaultConfig() Config {
 		CacheTTL:          5 * time.Minute,
 		CacheMaxEntries:   100_000,
 		DevicePolicy:      domain.EvictOldest,
+		MaxSessions:       domain.DefaultMaxSessions,
 		DeviceHeader:      "X-Device-ID",
 		IPBinding:         domain.IPStrict,
 		RefreshReuseGrace: 10 * time.Second,
@@ -230,6 +235,16 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 		l.fail("JWTAUTH_DEVICE_LIMIT", err)
 		c.DeviceLimit = n
+	}
+	if v, ok := l.get("JWTAUTH_MAX_SESSIONS"); ok {
+		n, err := strconv.Atoi(v)
+		if err == nil && n < 1 {
+			err = errors.New("must be at least 1")
+		} else if err != nil {
+			err = fmt.Errorf("%q is not a whole number", v)
+		}
+		l.fail("JWTAUTH_MAX_SESSIONS", err)
+		c.MaxSessions = n
 	}
 	if v, ok := l.get("JWTAUTH_DEVICE_POLICY"); ok {
 		p, err := domain.ParseLimitAction(v)
@@ -389,6 +404,8 @@ func (c Config) Validate() error {
 		return bad("JWTAUTH_CACHE_TTL", "must be at least 1s")
 	case c.Env != "development" && c.Env != "production" && c.Env != "test":
 		return bad("JWTAUTH_ENV", "must be development, production or test")
+	case c.MaxSessions < 0:
+		return bad("JWTAUTH_MAX_SESSIONS", "must be at least 1")
 	case c.DeviceHeader == "":
 		return bad("JWTAUTH_DEVICE_HEADER", "must not be empty")
 	}
@@ -523,6 +540,7 @@ func (c Config) AppConfig() app.Config {
 		AccessTTL:     c.AccessTTL,
 		RefreshTTL:    c.RefreshTTL,
 		DevicePolicy:  domain.DevicePolicy{Limit: c.DeviceLimit, OnLimit: c.DevicePolicy},
+		MaxSessions:   c.MaxSessions,
 		IPBinding:     c.IPBinding,
 		RotateRefresh: c.RotateRefresh,
 		ReuseGrace:    grace,

@@ -19,6 +19,12 @@ type Config struct {
 	// DevicePolicy limits concurrent devices. Default: no limit; when a
 	// limit is set without an action, EvictOldest.
 	DevicePolicy domain.DevicePolicy
+	// MaxSessions caps a user's live sessions whatever the device policy:
+	// a login past it revokes the ended, then the least recently seen
+	// ones. It bounds the state, and so the cost, of every per-user
+	// operation. Default domain.DefaultMaxSessions (50); must not be
+	// negative.
+	MaxSessions int
 	// IPBinding binds access tokens to the client IP. Default IPStrict.
 	IPBinding domain.IPBinding
 	// RotateRefresh issues a new refresh token on every refresh and treats
@@ -77,6 +83,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.MaxSessions == 0 {
+		c.MaxSessions = domain.DefaultMaxSessions
+	}
 	switch {
 	case c.AccessTTL < 0:
 		return c, fmt.Errorf("%w: AccessTTL must be positive", domain.ErrInvalidArgument)
@@ -90,6 +99,8 @@ func (c Config) withDefaults() (Config, error) {
 		// Only refreshes move last seen, and a busy client refreshes once
 		// per access token: a shorter idle timeout would log it out.
 		return c, fmt.Errorf("%w: IdleTimeout must be longer than AccessTTL", domain.ErrInvalidArgument)
+	case c.MaxSessions < 0:
+		return c, fmt.Errorf("%w: MaxSessions must not be negative", domain.ErrInvalidArgument)
 	case c.DevicePolicy.Limit < 0:
 		return c, fmt.Errorf("%w: DevicePolicy.Limit must not be negative", domain.ErrInvalidArgument)
 	}

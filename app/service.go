@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -150,6 +151,9 @@ func (s *Service[U]) login(ctx context.Context, userID string, user U, client do
 			return ports.UserChange{}, err
 		}
 		change := ports.UserChange{Put: []domain.Session{sess}, Revoke: decision.Revoke, RevokedAt: now}
+		if !decision.RotateGenerations {
+			change.Revoke = append(change.Revoke, s.capSessions(st.Sessions, decision.Revoke, now)...)
+		}
 		access, refresh := st.AccessGeneration, st.RefreshGeneration
 		if decision.RotateGenerations {
 			access, refresh = domain.NewGeneration(), domain.NewGeneration()
@@ -489,6 +493,16 @@ func (s *Service[U]) evictLocal(keys []string) {
 	}
 	s.epoch.Add(1)
 	s.deps.Cache.Delete(keys...)
+}
+
+// capSessions returns the sessions a login must also revoke to keep the
+// user within MaxSessions, besides those already revoked.
+func (s *Service[U]) capSessions(sessions []domain.Session, revoked []string, now time.Time) []string {
+	if len(sessions) < s.cfg.MaxSessions {
+		return nil // fast path: room left whatever the decision
+	}
+	kept := slices.DeleteFunc(slices.Clone(sessions), func(x domain.Session) bool { return slices.Contains(revoked, x.ID) })
+	return domain.CapSessions(kept, s.cfg.MaxSessions, now, s.cfg.IdleTimeout)
 }
 
 func (s *Service[U]) active(sessions []domain.Session, now time.Time) []domain.Session {

@@ -3,6 +3,8 @@ package domain
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -143,4 +145,50 @@ func (u UserAuth) Generation(typ TokenType) string {
 		return u.RefreshGeneration
 	}
 	return ""
+}
+
+// DefaultMaxSessions is the default cap on a user's live sessions.
+const DefaultMaxSessions = 50
+
+// CapSessions returns the ids of the sessions to revoke so that at most
+// limit-1 of sessions remain, leaving room for one new session: the
+// ended ones (not Active at now) first, then the least recently seen.
+// Already revoked sessions are ignored. limit <= 0 means no cap. It bounds
+// a user's live sessions whatever the device policy, and with them the
+// cost of every per-user operation.
+func CapSessions(sessions []Session, limit int, now time.Time, idle time.Duration) []string {
+	if limit <= 0 {
+		return nil
+	}
+	live := make([]Session, 0, len(sessions))
+	for _, s := range sessions {
+		if s.RevokedAt.IsZero() {
+			live = append(live, s)
+		}
+	}
+	excess := len(live) - (limit - 1)
+	if excess <= 0 {
+		return nil
+	}
+	slices.SortFunc(live, func(a, b Session) int {
+		aa, ba := a.Active(now, idle), b.Active(now, idle)
+		switch {
+		case aa != ba && !aa:
+			return -1
+		case aa != ba:
+			return 1
+		}
+		if c := a.LastSeenAt.Compare(b.LastSeenAt); c != 0 {
+			return c
+		}
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	ids := make([]string, excess)
+	for i := range excess {
+		ids[i] = live[i].ID
+	}
+	return ids
 }

@@ -355,7 +355,8 @@ func forgeTokens(t *testing.T, f forger, access, victimSID string, now func() in
 	// signature still hold.
 	addR("expired an hour ago", rel("exp", -3600), domain.ErrExpired)
 	addR("exp negative", set("exp", -1), domain.ErrExpired)
-	addR("control: expired 1 s ago, within the 5 s leeway", rel("exp", -1), nil)
+	addR("expired 1 s ago: no leeway on exp", rel("exp", -1), domain.ErrExpired)
+	addR("control: exp 2 s ahead", rel("exp", 2), nil)
 	addR("exp missing", set("exp", nil), domain.ErrInvalid)
 	addR("exp a string", set("exp", "never"), domain.ErrMalformed)
 	addR("exp beyond float precision", set("exp", json.Number("1e300")), domain.ErrMalformed)
@@ -490,12 +491,12 @@ func TestAttackInProcess(t *testing.T) {
 		e := newInproc(t, app.Config{}, jwtcodec.Config{})
 		p := e.login(t, "alice", atkLaptop)
 		var tb atkTable
-		tb.add("control: 10 min + 3 s later, within the leeway", func() error {
-			e.clk.Add(10*time.Minute + 3*time.Second)
+		tb.add("control: 10 min - 1 s later, still valid", func() error {
+			e.clk.Add(10*time.Minute - time.Second)
 			return e.auth(p.AccessToken, atkLaptop)()
 		})
-		tb.add("10 min + 6 s later, expired", func() error {
-			e.clk.Add(3 * time.Second)
+		tb.add("10 min later, expired at once (no leeway on exp)", func() error {
+			e.clk.Add(time.Second)
 			return e.auth(p.AccessToken, atkLaptop)()
 		}, domain.ErrExpired)
 		tb.add("control: the refresh token still refreshes", e.refresh(p.RefreshToken, atkLaptop))
@@ -996,11 +997,13 @@ func TestAttackHTTP(t *testing.T) {
 			{name: "username a lone surrogate escape (a failed login)", c: phone, method: "POST", path: "/auth/login", body: `{"username":"\ud800","password":"alice-password"}`, status: 401, code: "invalid_credentials"},
 			{name: "username with an escaped NUL (a failed login)", c: phone, method: "POST", path: "/auth/login", body: `{"username":"alice\u0000","password":"alice-password"}`, status: 401, code: "invalid_credentials"},
 
-			// Content types: the body must be JSON whatever is declared.
-			{name: "form-encoded login", c: phone, method: "POST", path: "/auth/login", ctype: "application/x-www-form-urlencoded", body: "username=alice&password=alice-password", status: 400, code: "invalid_request"},
-			{name: "multipart login", c: phone, method: "POST", path: "/auth/login", ctype: "multipart/form-data; boundary=x", body: "--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--x--\r\n", status: 400, code: "invalid_request"},
-			{name: "XML login", c: phone, method: "POST", path: "/auth/login", ctype: "application/xml", body: "<login><username>alice</username></login>", status: 400, code: "invalid_request"},
-			{name: "control: JSON declared text/plain is read as JSON (Content-Type is not checked)", c: laptop, method: "POST", path: "/auth/login", ctype: "text/plain", body: `{"username":"erin","password":"erin-password"}`, status: 200, code: "-"},
+			// Content types: application/json only, so that no web page
+			// can post here without a CORS preflight.
+			{name: "form-encoded login", c: phone, method: "POST", path: "/auth/login", ctype: "application/x-www-form-urlencoded", body: "username=alice&password=alice-password", status: 415, code: "unsupported_media_type"},
+			{name: "multipart login", c: phone, method: "POST", path: "/auth/login", ctype: "multipart/form-data; boundary=x", body: "--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--x--\r\n", status: 415, code: "unsupported_media_type"},
+			{name: "XML login", c: phone, method: "POST", path: "/auth/login", ctype: "application/xml", body: "<login><username>alice</username></login>", status: 415, code: "unsupported_media_type"},
+			{name: "JSON declared text/plain (a CORS simple request)", c: laptop, method: "POST", path: "/auth/login", ctype: "text/plain", body: `{"username":"erin","password":"erin-password"}`, status: 415, code: "unsupported_media_type"},
+			{name: "control: application/json with a charset", c: laptop, method: "POST", path: "/auth/login", ctype: "application/json; charset=utf-8", body: `{"username":"erin","password":"erin-password"}`, status: 200, code: "-"},
 		}
 		for _, tc := range cases {
 			tc.run(t)
@@ -1241,4 +1244,28 @@ func TestAttackExactExpiry(t *testing.T) {
 	expect(t, "2s token after 2.1s", r, http.StatusUnauthorized, "token_expired")
 	r = c.do(t, http.MethodPost, "/auth/verify", "", map[string]string{"token": lr.AccessToken})
 	expect(t, "verify after 2.1s", r, http.StatusUnauthorized, "token_expired")
+}
+
+// TestAttackSessionFlood: one account logging in again and again from
+// new devices, with no device limit, keeps at most JWTAUTH_MAX_SESSIONS
+// live sessions; /auth/sessions stays that short and the newest login
+// works. Without the cap one user accumulated ~6,000 sessions, read by
+// every login, refresh and logout of that user.
+func TestAttackSessionFlood(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, env map[string]string) {
+		s := start(t, merge(env, map[string]string{"JWTAUTH_DEMO_USERS": twoUsers, "JWTAUTH_MAX_SESSIONS": "4"}))
+		base := s.client(t, clientOpts{Device: "d-0"})
+		var last loginResp
+		for i := range 20 {
+			last = base.with(clientOpts{Device: fmt.Sprint("d-", i)}).login(t, "alice", "alice-password")
+		}
+		newest := base.with(clientOpts{Device: "d-19"})
+		sessions := newest.sessions(t, last.AccessToken)
+		assert.Len(t, sessions, 4)
+		wantMe(t, newest.me(t, last.AccessToken), "alice")
+		first := base.with(clientOpts{Device: "d-0"})
+		lr := first.login(t, "bob", "bob-password")
+		assert.Len(t, first.sessions(t, lr.AccessToken), 1, "another user is not affected")
+	})
 }

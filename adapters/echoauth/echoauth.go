@@ -273,10 +273,13 @@ func WriteError(c echo.Context, err error) error {
 }
 
 // DecodeJSON decodes c's JSON request body into v (a pointer to a struct)
-// strictly: at most 64 KiB (larger: an error answered 413), one object,
-// valid UTF-8, no duplicate keys, no trailing data, matching types.
-// Failures wrap domain.ErrInvalidArgument (400 invalid_request) and never
-// quote the body. Unknown fields are ignored.
+// strictly: Content-Type application/json only (otherwise an error
+// answered 415 unsupported_media_type), at most 64 KiB (larger: 413), one
+// object, valid UTF-8, no duplicate keys (compared as encoding/json
+// matches names, so "uſername" duplicates "username"), no trailing data,
+// matching types. Failures wrap domain.ErrInvalidArgument (400
+// invalid_request, unless said otherwise) and never quote the body.
+// Unknown fields are ignored.
 func DecodeJSON(c echo.Context, v any) error {
 	return web.DecodeJSON(c.Response(), c.Request(), v)
 }

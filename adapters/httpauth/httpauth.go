@@ -330,10 +330,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // DecodeJSON decodes r's JSON body into v (a pointer to a struct)
-// strictly: at most 64 KiB (larger: an error answered 413), one object,
-// valid UTF-8, no duplicate keys, no trailing data, matching types.
-// Failures wrap domain.ErrInvalidArgument (400 invalid_request) and never
-// quote the body. Unknown fields are ignored.
+// strictly: Content-Type application/json only (otherwise an error
+// answered 415 unsupported_media_type), at most 64 KiB (larger: 413), one
+// object, valid UTF-8, no duplicate keys (compared as encoding/json
+// matches names, so "uſername" duplicates "username"), no trailing data,
+// matching types. Failures wrap domain.ErrInvalidArgument (400
+// invalid_request, unless said otherwise) and never quote the body.
+// Unknown fields are ignored.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return web.DecodeJSON(w, r, v)
 }

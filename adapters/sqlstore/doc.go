@@ -7,17 +7,19 @@
 //
 // # Schema
 //
-// Embedded, versioned migrations (migrations/<dialect>/NNNN_name.sql)
-// create user_auth (one generation UUID per user and token type),
-// sessions (one row per device login; never a token) and
-// jwtauth_schema_version. Times are stored in UTC at microsecond precision
+// Schema 2: jwtauth_user_auth (one generation UUID per user and token
+// type), jwtauth_sessions (one row per device login; never a token) and
+// jwtauth_schema_version. A new database is created from the current
+// schema (migrations/<dialect>/schema.sql) in one step; older ones are
+// upgraded by the numbered migrations (migrations/<dialect>/NNNN_name.sql):
+// 0002 renames schema 1's user_auth and sessions, keeping every row. Times are stored in UTC at microsecond precision
 // (timestamptz on PostgreSQL, fixed-width text on SQLite); IP addresses as
 // text, "" for none.
 //
 // # Locking
 //
 // UpdateUser runs in one transaction. On PostgreSQL it creates the user's
-// user_auth rows if missing (INSERT ... ON CONFLICT DO NOTHING) and locks
+// jwtauth_user_auth rows if missing (INSERT ... ON CONFLICT DO NOTHING) and locks
 // them with SELECT ... FOR UPDATE, so updates of one user serialize while
 // updates of different users run in parallel. On SQLite the transaction
 // takes the database's single write lock (BEGIN IMMEDIATE), so all updates

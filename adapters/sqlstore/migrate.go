@@ -22,6 +22,18 @@ var migrationFiles embed.FS
 // migrateLockKey is the PostgreSQL advisory lock key Migrate holds ("jwtauthm").
 const migrateLockKey int64 = 0x6a7774617574686d
 
+// schemaFile is the current schema in each dialect's directory: a new
+// database is created from it in one step, so that it never holds the
+// unprefixed tables of schema 1 (an application's own "sessions" table
+// would make that step fail).
+const schemaFile = "schema.sql"
+
+// schema returns the dialect's current schema.
+func (d *dialect) schema() (string, error) {
+	b, err := migrationFiles.ReadFile(path.Join("migrations", d.name, schemaFile))
+	return string(b), err
+}
+
 // migration is one embedded migrations/<dialect>/NNNN_name.sql file.
 type migration struct {
 	version int
@@ -39,7 +51,7 @@ func (d *dialect) migrations() ([]migration, error) {
 	var ms []migration
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
+		if e.IsDir() || !strings.HasSuffix(name, ".sql") || name == schemaFile {
 			continue
 		}
 		num, _, ok := strings.Cut(name, "_")
@@ -70,7 +82,9 @@ type execQuerier interface {
 
 // Migrate brings the jwtauth tables in db up to date with the embedded
 // migrations, each applied at most once and recorded in
-// jwtauth_schema_version. The dialect follows db.DriverName() ("postgres" or
+// jwtauth_schema_version. A new database gets the current schema
+// (jwtauth_user_auth, jwtauth_sessions) in one step; a schema-1 database
+// (user_auth, sessions) has its tables renamed, every row kept. The dialect follows db.DriverName() ("postgres" or
 // "sqlite"). It is safe to call on every start and from several processes
 // at once: all migrations run in one transaction that holds, on PostgreSQL,
 // an advisory lock and, on SQLite, the write lock (BEGIN IMMEDIATE). A
@@ -150,6 +164,28 @@ func applyMigrations(ctx context.Context, q execQuerier, d *dialect, ms []migrat
 	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM jwtauth_schema_version`).Scan(&current); err != nil {
 		return unavailable(ctx, "migrate: read version", err)
 	}
+	record := func(m migration) error {
+		if _, err := q.ExecContext(ctx, d.rebind(`INSERT INTO jwtauth_schema_version (version, applied_at) VALUES (?, ?)`),
+			m.version, timeArg(time.Now())); err != nil {
+			return unavailable(ctx, "migrate: record "+m.name, err)
+		}
+		return nil
+	}
+	if current == 0 && len(ms) > 0 {
+		schema, err := d.schema()
+		if err != nil {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, schema); err != nil {
+			return unavailable(ctx, "migrate: "+schemaFile, err)
+		}
+		for _, m := range ms {
+			if err := record(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, m := range ms {
 		if m.version <= current {
 			continue
@@ -157,9 +193,8 @@ func applyMigrations(ctx context.Context, q execQuerier, d *dialect, ms []migrat
 		if _, err := q.ExecContext(ctx, m.sql); err != nil {
 			return unavailable(ctx, "migrate: "+m.name, err)
 		}
-		if _, err := q.ExecContext(ctx, d.rebind(`INSERT INTO jwtauth_schema_version (version, applied_at) VALUES (?, ?)`),
-			m.version, timeArg(time.Now())); err != nil {
-			return unavailable(ctx, "migrate: record "+m.name, err)
+		if err := record(m); err != nil {
+			return err
 		}
 	}
 	return nil

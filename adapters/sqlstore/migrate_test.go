@@ -27,7 +27,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		db := b.open(t) // migrated once
 		require.NoError(t, sqlstore.Migrate(t.Context(), db))
 		require.NoError(t, sqlstore.Migrate(t.Context(), db))
-		assert.Equal(t, []int{1}, schemaVersions(t, db))
+		assert.Equal(t, []int{1, 2}, schemaVersions(t, db))
 		st := b.newStore(db)
 		_, err := login(t.Context(), st, "alice", "phone", limit3)
 		require.NoError(t, err)
@@ -78,7 +78,7 @@ func TestMigrateConcurrently(t *testing.T) {
 			for err := range errs {
 				assert.NoError(t, err)
 			}
-			assert.Equal(t, []int{1}, schemaVersions(t, dbs[0]))
+			assert.Equal(t, []int{1, 2}, schemaVersions(t, dbs[0]))
 		})
 	}
 }
@@ -91,7 +91,7 @@ func TestMigrateUnknownDriver(t *testing.T) {
 func TestMigratedSchema(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		db := b.open(t)
-		for _, table := range []string{"user_auth", "sessions", "jwtauth_schema_version"} {
+		for _, table := range []string{"jwtauth_user_auth", "jwtauth_sessions", "jwtauth_schema_version"} {
 			var n int
 			require.NoError(t, db.Get(&n, `SELECT count(*) FROM `+table), table)
 		}

@@ -119,7 +119,7 @@ func sessionArgs(s domain.Session) ([]any, error) {
 	}, nil
 }
 
-// generationRow is one row of the user_auth table.
+// generationRow is one row of the jwtauth_user_auth table.
 type generationRow struct {
 	TokenType  string `db:"token_type"`
 	Generation string `db:"generation"`

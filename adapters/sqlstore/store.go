@@ -39,6 +39,11 @@ type Store struct {
 	now     func() time.Time
 	timeout time.Duration
 	stmts   preparedStatements
+	// writers, on SQLite, queues this process's UpdateUser transactions
+	// before they take the database's single write lock, whose busy
+	// handler would otherwise let one busy user's writers win again and
+	// again while another's back off for up to 100 ms at a time.
+	writers *writeQueue
 }
 
 var _ ports.Store = (*Store)(nil)
@@ -96,7 +101,7 @@ func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc)
 }
 
 // NewPostgres returns a Store on db, a PostgreSQL pool (see OpenPostgres).
-// UpdateUser locks the user's user_auth rows with SELECT ... FOR UPDATE, so
+// UpdateUser locks the user's jwtauth_user_auth rows with SELECT ... FOR UPDATE, so
 // updates of different users run in parallel. The store prepares its
 // frequent statements on first use (one round trip each instead of two),
 // which poolers in transaction mode before PgBouncer 1.21 do not support.
@@ -104,13 +109,18 @@ func NewPostgres(db *sqlx.DB, opts ...Option) *Store { return newStore(db, postg
 
 // NewSQLite returns a Store on db, a SQLite database (see OpenSQLite).
 // UpdateUser runs in a write transaction, so updates serialize across the
-// whole database (SQLite has a single writer). db needs a busy timeout
+// whole database (SQLite has a single writer); within the process they
+// queue in arrival order, so one user's stream of updates cannot starve
+// another's. db needs a busy timeout
 // (OpenSQLite sets 10 s); without one, concurrent updates fail with
 // SQLITE_BUSY instead of waiting.
 func NewSQLite(db *sqlx.DB, opts ...Option) *Store { return newStore(db, sqlite, opts) }
 
 func newStore(db *sqlx.DB, d *dialect, opts []Option) *Store {
 	s := &Store{db: db, dialect: d, channel: DefaultChannel, now: time.Now}
+	if d == sqlite {
+		s.writers = newWriteQueue()
+	}
 	for _, o := range opts {
 		if o != nil {
 			o(s)
@@ -128,27 +138,27 @@ type queries struct {
 }
 
 // revokeSessions has an IN (?) that sqlx.In expands; it is rebound after.
-const revokeSessions = `UPDATE sessions SET revoked_at = ?
+const revokeSessions = `UPDATE jwtauth_sessions SET revoked_at = ?
 WHERE user_id = ? AND revoked_at IS NULL AND id IN (?)
 RETURNING id`
 
 func newQueries(d *dialect) queries {
 	return queries{
-		generation: d.rebind(`SELECT generation FROM user_auth WHERE user_id = ? AND token_type = ?`),
-		session:    d.rebind(`SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`),
-		sessions: d.rebind(`SELECT ` + sessionColumns + ` FROM sessions
+		generation: d.rebind(`SELECT generation FROM jwtauth_user_auth WHERE user_id = ? AND token_type = ?`),
+		session:    d.rebind(`SELECT ` + sessionColumns + ` FROM jwtauth_sessions WHERE id = ?`),
+		sessions: d.rebind(`SELECT ` + sessionColumns + ` FROM jwtauth_sessions
 WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at, id`),
-		prune: d.rebind(`DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ? OR last_seen_at < ?`),
-		ensureGenerations: d.rebind(`INSERT INTO user_auth (user_id, token_type, generation, updated_at)
+		prune: d.rebind(`DELETE FROM jwtauth_sessions WHERE expires_at < ? OR revoked_at < ? OR last_seen_at < ?`),
+		ensureGenerations: d.rebind(`INSERT INTO jwtauth_user_auth (user_id, token_type, generation, updated_at)
 VALUES (?, ?, ?, ?), (?, ?, ?, ?)
 ON CONFLICT (user_id, token_type) DO NOTHING`),
-		lockGenerations: d.rebind(`SELECT token_type, generation FROM user_auth
+		lockGenerations: d.rebind(`SELECT token_type, generation FROM jwtauth_user_auth
 WHERE user_id = ? ORDER BY token_type` + d.lockUser),
-		setGeneration: d.rebind(`UPDATE user_auth SET generation = ?, updated_at = ?
+		setGeneration: d.rebind(`UPDATE jwtauth_user_auth SET generation = ?, updated_at = ?
 WHERE user_id = ? AND token_type = ?`),
 		// A session id never moves to another user, and a revoked session
 		// stays revoked: a Put built from a stale read cannot revive it.
-		putSession: d.rebind(`INSERT INTO sessions (` + sessionColumns + `)
+		putSession: d.rebind(`INSERT INTO jwtauth_sessions (` + sessionColumns + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     device_id = excluded.device_id,
@@ -159,8 +169,8 @@ ON CONFLICT (id) DO UPDATE SET
     expires_at = excluded.expires_at,
     refresh_counter = excluded.refresh_counter,
     rotated_at = excluded.rotated_at,
-    revoked_at = COALESCE(sessions.revoked_at, excluded.revoked_at)
-WHERE sessions.user_id = excluded.user_id`),
+    revoked_at = COALESCE(jwtauth_sessions.revoked_at, excluded.revoked_at)
+WHERE jwtauth_sessions.user_id = excluded.user_id`),
 		notify: d.rebind(`SELECT pg_notify(?, ?)`),
 	}
 }
@@ -244,7 +254,7 @@ func (s *Store) Prune(ctx context.Context, before, idleBefore time.Time) (int64,
 }
 
 // UpdateUser implements ports.Store. On PostgreSQL it locks the user's two
-// user_auth rows (SELECT ... FOR UPDATE) and sends the invalidation keys
+// jwtauth_user_auth rows (SELECT ... FOR UPDATE) and sends the invalidation keys
 // with pg_notify in the same transaction; on SQLite it holds the write
 // lock. After the commit it calls the Publisher, if any; should that fail,
 // the change stays committed and the error wraps domain.ErrUnavailable.
@@ -265,6 +275,13 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(domain.Us
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	if s.writers != nil {
+		release, err := s.writers.acquire(ctx, userID)
+		if err != nil {
+			return unavailable(ctx, "wait for the write lock", err)
+		}
+		defer release()
+	}
 	stmts := s.prepared(ctx) // before the transaction takes a connection
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {

@@ -21,7 +21,8 @@
 //
 // The reference server mounts the echoauth adapter's routes under /auth and
 // adds POST /auth/login over the demo users of JWTAUTH_DEMO_USERS (bcrypt
-// hashes, failed logins throttled per username and per client IP), GET
+// hashes, 'jwtauth passwd' prints one; failed logins throttled per
+// username and per client IP by package throttle), GET
 // /auth/me and GET /healthz. Its HTTP contract is docs/openapi.yaml, which
 // a test holds to the server's routes. It logs one structured line per
 // request (never a token), prunes ended sessions periodically and shuts

@@ -74,6 +74,9 @@ func newDemoUsers(spec string, cost int, production bool) (*demoUsers, error) {
 		return nil, bad("the built-in demo account is refused in production (JWTAUTH_ENV=production): set your users as name:$2b$... hashes made by 'jwtauth passwd'")
 	}
 	d := &demoUsers{byName: map[string]demoAccount{}, byID: map[string]DemoUser{}}
+	// Unknown usernames are compared against a hash as costly as the
+	// costliest user's, so timing does not tell them apart.
+	dummyCost := cost
 	for i, entry := range strings.Split(spec, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
@@ -86,7 +89,7 @@ func newDemoUsers(spec string, cost int, production bool) (*demoUsers, error) {
 			return nil, bad("entry %d: want name:password", i+1)
 		case len(name) > maxUsernameLen || !utf8.ValidString(name):
 			return nil, bad("entry %d: the name must be 1 to %d bytes of UTF-8", i+1, maxUsernameLen)
-		case len(password) > maxPasswordLen && !isBcryptHash(password):
+		case len(password) > maxPasswordLen:
 			return nil, bad("entry %d (%s): the password must be at most %d bytes", i+1, name, maxPasswordLen)
 		}
 		if _, dup := d.byName[name]; dup {
@@ -107,6 +110,9 @@ func newDemoUsers(spec string, cost int, production bool) (*demoUsers, error) {
 			}
 			hash = h
 		}
+		if c, err := bcrypt.Cost(hash); err == nil {
+			dummyCost = max(dummyCost, c)
+		}
 		u := DemoUser{ID: demoUserID(name), Username: name}
 		d.byName[name] = demoAccount{user: u, hash: hash}
 		d.byID[u.ID] = u
@@ -114,7 +120,7 @@ func newDemoUsers(spec string, cost int, production bool) (*demoUsers, error) {
 	if len(d.byName) == 0 {
 		return nil, bad("no users")
 	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte("jwtauth dummy password"), cost)
+	dummy, err := bcrypt.GenerateFromPassword([]byte("jwtauth dummy password"), dummyCost)
 	if err != nil {
 		return nil, bad("%v", err)
 	}

@@ -61,3 +61,24 @@ func TestDemoUsersInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestDemoUsersAcceptHashes(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("bob-password"), bcrypt.MinCost+1)
+	require.NoError(t, err)
+	for _, production := range []bool{false, true} {
+		d, err := newDemoUsers("bob:"+string(hash), bcrypt.MinCost, production)
+		require.NoError(t, err)
+		u, ok := d.check("bob", "bob-password")
+		assert.True(t, ok)
+		assert.Equal(t, "bob", u.Username)
+		_, ok = d.check("bob", "wrong")
+		assert.False(t, ok)
+		c, err := bcrypt.Cost(d.dummy)
+		require.NoError(t, err)
+		assert.Equal(t, bcrypt.MinCost+1, c, "the dummy costs as much as the costliest user")
+	}
+	_, err = newDemoUsers("bob:"+string(hash)+",carol:carol-password", bcrypt.MinCost, true)
+	require.ErrorIs(t, err, jwtauth.ErrConfig)
+	assert.Contains(t, err.Error(), "carol")
+	assert.NotContains(t, err.Error(), "carol-password")
+}

@@ -89,17 +89,17 @@ func bulkLoad(tb testing.TB, db *sqlx.DB, n int) {
 	ctx := context.Background()
 	start := time.Now()
 	for _, q := range []string{
-		`INSERT INTO user_auth (user_id, token_type, generation, updated_at)
+		`INSERT INTO jwtauth_user_auth (user_id, token_type, generation, updated_at)
 SELECT 'user-' || i, t, gen_random_uuid(), now()
 FROM generate_series(1, $1) AS i, (VALUES ('access'), ('refresh')) AS tt(t)`,
-		`INSERT INTO sessions (id, user_id, device_id, device_name, ip, created_at, last_seen_at, expires_at)
+		`INSERT INTO jwtauth_sessions (id, user_id, device_id, device_name, ip, created_at, last_seen_at, expires_at)
 SELECT md5(i::text), 'user-' || i, 'phone', 'Firefox', '203.0.113.7', now(), now(), now() + interval '30 days'
 FROM generate_series(1, $1) AS i`,
 	} {
 		_, err := db.ExecContext(ctx, q, n)
 		require.NoError(tb, err)
 	}
-	_, err := db.ExecContext(ctx, `VACUUM ANALYZE user_auth, sessions`)
+	_, err := db.ExecContext(ctx, `VACUUM ANALYZE jwtauth_user_auth, jwtauth_sessions`)
 	require.NoError(tb, err)
 	// Write the loaded pages out now rather than during the measurement.
 	// Only superusers and pg_checkpoint members may; others skip it.
