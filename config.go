@@ -310,6 +310,12 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 	l.duration("JWTAUTH_CLOCK_SKEW", &c.ClockSkew, true)
+	// DPoP binding is not wired into the service yet (adapters/dpop holds
+	// the validator and client): a deployment asking for it must not
+	// silently get plain bearer tokens.
+	if v, ok := l.get("JWTAUTH_DPOP"); ok && !strings.EqualFold(v, "off") {
+		l.fail("JWTAUTH_DPOP", fmt.Errorf("%q is not available yet: sender-constrained tokens are not wired into login and authentication; only off is accepted", v))
+	}
 	if l.err != nil {
 		return Config{}, l.err
 	}

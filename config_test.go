@@ -343,3 +343,15 @@ func TestWarningsOnceForEncryptionOff(t *testing.T) {
 	require.Len(t, w, 1)
 	assert.Contains(t, w[0], "JWTAUTH_ENCRYPT")
 }
+
+// DPoP is not wired into the service yet: asking for it must stop start-up
+// rather than silently issue plain bearer tokens.
+func TestDPoPNotYetAvailableFailsClosed(t *testing.T) {
+	for _, v := range []string{"allowed", "required", "on"} {
+		_, err := jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_DPOP": v}))
+		require.ErrorIs(t, err, jwtauth.ErrConfig, v)
+		assert.Contains(t, err.Error(), "JWTAUTH_DPOP")
+	}
+	_, err := jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_DPOP": "off"}))
+	require.NoError(t, err)
+}

@@ -152,11 +152,24 @@ func ProvidePostgresDB(ctx context.Context, cfg Config) (*sqlx.DB, func(), error
 	if err != nil {
 		return nil, nil, fmt.Errorf("JWTAUTH_DATABASE_URL: %w", err) // never the URL: it may hold a password
 	}
-	if err := sqlstore.Migrate(ctx, db); err != nil {
+	if err := migratePostgres(ctx, cfg.DatabaseURL); err != nil {
 		_ = db.Close()
 		return nil, nil, err
 	}
 	return db, func() { _ = db.Close() }, nil
+}
+
+// migratePostgres migrates through a pool of its own whose reads may take
+// sqlstore.MigrateIOTimeout: the store's pool gives up a read after
+// JWTAUTH_DB_TIMEOUT, shorter than an index build on a large table or the
+// wait for another instance's migration.
+func migratePostgres(ctx context.Context, url string) error {
+	db, err := sqlstore.OpenPostgres(ctx, url, sqlstore.WithMaxConns(1), sqlstore.WithIOTimeout(sqlstore.MigrateIOTimeout))
+	if err != nil {
+		return fmt.Errorf("JWTAUTH_DATABASE_URL: %w", err) // never the URL: it may hold a password
+	}
+	defer func() { _ = db.Close() }()
+	return sqlstore.Migrate(ctx, db)
 }
 
 // ProvidePostgresStore returns the PostgreSQL store, which announces

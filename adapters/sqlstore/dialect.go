@@ -128,6 +128,11 @@ func WithMaxConns(n int) PoolOption {
 	}
 }
 
+// MigrateIOTimeout is the I/O deadline of a pool opened for Migrate: a
+// schema change on a large table (an index build) and the wait for
+// another instance's migration lock take far longer than a store call may.
+const MigrateIOTimeout = 10 * time.Minute
+
 // WithIOTimeout sets how long each read or write on a connection may take
 // before the connection is given up. With a Store timeout (WithTimeout)
 // of the same length, a call on a database that stopped answering

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,7 +149,8 @@ func newQueries(d *dialect) queries {
 		session:    d.rebind(`SELECT ` + sessionColumns + ` FROM jwtauth_sessions WHERE id = ?`),
 		sessions: d.rebind(`SELECT ` + sessionColumns + ` FROM jwtauth_sessions
 WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at, id`),
-		prune: d.rebind(`DELETE FROM jwtauth_sessions WHERE expires_at < ? OR revoked_at < ? OR last_seen_at < ?`),
+		prune: d.rebind(`DELETE FROM jwtauth_sessions WHERE id IN (
+SELECT id FROM jwtauth_sessions WHERE expires_at < ? OR revoked_at < ? OR last_seen_at < ? LIMIT ` + strconv.Itoa(pruneBatch) + `)`),
 		ensureGenerations: d.rebind(`INSERT INTO jwtauth_user_auth (user_id, token_type, generation, updated_at)
 VALUES (?, ?, ?, ?), (?, ?, ?, ?)
 ON CONFLICT (user_id, token_type) DO NOTHING`),
@@ -239,10 +241,27 @@ func (s *Store) liveSessions(ctx context.Context, q runner, userID string) ([]do
 
 // Prune implements ports.Store.
 func (s *Store) Prune(ctx context.Context, before, idleBefore time.Time) (int64, error) {
+	t, idle := timeArg(before), timeArg(idleBefore)
+	var total int64
+	for {
+		n, err := s.pruneBatch(ctx, t, idle)
+		total += n
+		if err != nil || n < pruneBatch {
+			return total, err
+		}
+	}
+}
+
+// pruneBatch is how many sessions one Prune statement deletes: each runs
+// under its own deadline and holds SQLite's write lock only briefly, so a
+// large backlog is worked off batch by batch.
+const pruneBatch = 1000
+
+// pruneBatch deletes up to pruneBatch ended sessions.
+func (s *Store) pruneBatch(ctx context.Context, before, idleBefore any) (int64, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	t := timeArg(before)
-	res, err := s.db.ExecContext(ctx, s.q.prune, t, t, timeArg(idleBefore))
+	res, err := s.db.ExecContext(ctx, s.q.prune, before, before, idleBefore)
 	if err != nil {
 		return 0, unavailable(ctx, "prune sessions", err)
 	}

@@ -202,3 +202,30 @@ func TestWithClock(t *testing.T) {
 		assert.Equal(t, now.Truncate(time.Microsecond), got.RevokedAt, "zero RevokedAt means the store's clock")
 	})
 }
+
+// Prune works off a backlog larger than one batch, each batch under its own
+// deadline, and leaves live sessions alone.
+func TestPruneInBatches(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		db := b.open(t)
+		ctx := context.Background()
+		old := time.Now().Add(-48 * time.Hour).UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+		future := time.Now().Add(48 * time.Hour).UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+		const ended = 2500
+		_, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO jwtauth_sessions (id, user_id, created_at, last_seen_at, expires_at)
+SELECT 'ended-' || n, 'alice', ?, ?, ? FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < ?) SELECT n FROM c) AS s`),
+			old, old, old, ended)
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, db.Rebind(`INSERT INTO jwtauth_sessions (id, user_id, created_at, last_seen_at, expires_at) VALUES ('live', 'alice', ?, ?, ?)`),
+			old, future, future)
+		require.NoError(t, err)
+
+		st := b.newStore(db, sqlstore.WithTimeout(2*time.Second))
+		n, err := st.Prune(ctx, time.Now(), time.Now().Add(-72*time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, int64(ended), n)
+		var left []string
+		require.NoError(t, db.SelectContext(ctx, &left, `SELECT id FROM jwtauth_sessions`))
+		assert.Equal(t, []string{"live"}, left)
+	})
+}

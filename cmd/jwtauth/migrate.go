@@ -56,12 +56,12 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, lo
 // openDB opens the database cfg names, without migrating it.
 func openDB(ctx context.Context, cfg jwtauth.Config) (*sqlx.DB, error) {
 	if jwtauth.IsPostgresURL(cfg.DatabaseURL) {
-		return sqlstore.OpenPostgres(ctx, cfg.DatabaseURL)
+		return sqlstore.OpenPostgres(ctx, cfg.DatabaseURL, sqlstore.WithIOTimeout(sqlstore.MigrateIOTimeout))
 	}
 	if err := jwtauth.MakeDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	return sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "jwtauth.db"))
+	return sqlstore.OpenSQLite(ctx, filepath.Join(cfg.DataDir, jwtauth.SQLiteFile))
 }
 
 // schemaVersion returns the applied schema version, 0 before the first

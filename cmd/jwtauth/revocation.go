@@ -104,7 +104,7 @@ func openStoreReadOnly(ctx context.Context, cfg jwtauth.Config) (ports.Store, fu
 		}
 		return sqlstore.NewPostgres(db), func() { _ = db.Close() }, nil
 	}
-	path := filepath.Join(cfg.DataDir, "jwtauth.db")
+	path := filepath.Join(cfg.DataDir, jwtauth.SQLiteFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("no SQLite database at %s (JWTAUTH_DATA_DIR)", path)
 	}

@@ -321,5 +321,5 @@ func storeDescription(cfg jwtauth.Config) string {
 		}
 		return "postgres"
 	}
-	return "sqlite " + filepath.Join(cfg.DataDir, "jwtauth.db")
+	return "sqlite " + filepath.Join(cfg.DataDir, jwtauth.SQLiteFile)
 }
