@@ -160,7 +160,7 @@ func (s *Service[U]) login(ctx context.Context, userID string, user U, client do
 			change.NewAccessGeneration, change.NewRefreshGeneration = access, refresh
 		}
 		evicted, revokes = s.changedKeys(userID, change), revoking(change)
-		evicts = countEvicted(st.Sessions, decision.Revoke, client.DeviceID)
+		evicts = countEvicted(st.Sessions, change.Revoke, client.DeviceID)
 		pair, err = s.mint(sess, user, access, refresh, true)
 		return change, err
 	})
@@ -168,12 +168,12 @@ func (s *Service[U]) login(ctx context.Context, userID string, user U, client do
 		return Pair{}, err
 	}
 	s.evictLocal(evicted)
+	s.tel.revoked(ctx, kindEvict, evicts) // committed, whether or not the bus confirms it
 	if revokes {
 		if err := s.sync(ctx); err != nil {
 			return Pair{}, err
 		}
 	}
-	s.tel.revoked(ctx, kindEvict, evicts)
 	return pair, nil
 }
 
@@ -338,6 +338,7 @@ func (s *Service[U]) refresh(ctx context.Context, raw string, client domain.Clie
 	}
 	s.evictLocal([]string{ports.SessionKey(c.SessionID)})
 	if reused {
+		s.tel.revoked(ctx, kindReuse, 1) // committed, whether or not the bus confirms it
 		if err := s.sync(ctx); err != nil {
 			return Pair{}, err
 		}
@@ -447,10 +448,11 @@ func (s *Service[U]) Prune(ctx context.Context) (int64, error) {
 	return s.deps.Store.Prune(ctx, now, idleBefore)
 }
 
-// update runs a locked update and evicts the keys it changed from the
-// local cache at once; other instances hear of it through the bus, and a
-// revoking change returns only once the bus confirmed it (see sync).
-func (s *Service[U]) update(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error {
+// revoke runs a revoking locked update, counts one revocation of kind once
+// it committed, and evicts the keys it changed from the local cache at
+// once; other instances hear of it through the bus, and the call returns
+// only once the bus confirmed it (see sync).
+func (s *Service[U]) revoke(ctx context.Context, kind, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error {
 	var (
 		keys    []string
 		revokes bool
@@ -464,6 +466,7 @@ func (s *Service[U]) update(ctx context.Context, userID string, fn func(domain.U
 		return err
 	}
 	s.evictLocal(keys)
+	s.tel.revoked(ctx, kind, 1) // committed, whether or not the bus confirms it
 	if revokes {
 		return s.sync(ctx)
 	}

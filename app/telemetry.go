@@ -345,9 +345,6 @@ func (s *Service[U]) Refresh(ctx context.Context, raw string, client domain.Clie
 	ctx, span := s.tel.start(ctx, "jwtauth.Refresh")
 	pair, err := s.refresh(ctx, raw, client)
 	s.tel.end(ctx, span, s.tel.refreshes, err)
-	if errors.Is(err, domain.ErrRefreshReused) {
-		s.tel.revoked(ctx, kindReuse, 1)
-	}
 	return pair, err
 }
 
@@ -437,16 +434,6 @@ func countEvicted(sessions []domain.Session, revoke []string, deviceID string) i
 		}
 	}
 	return n
-}
-
-// revoke is update for a revoking use case: a success counts one
-// revocation of kind.
-func (s *Service[U]) revoke(ctx context.Context, kind, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error {
-	err := s.update(ctx, userID, fn)
-	if err == nil {
-		s.tel.revoked(ctx, kind, 1)
-	}
-	return err
 }
 
 // instrument wraps the store (spans, durations, errors) and the cache (hit

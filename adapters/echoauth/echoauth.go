@@ -241,12 +241,21 @@ func (a *Auth[U]) Error(c echo.Context, err error) error {
 // echoauth share the type.
 type LoginResponse = web.LoginResponse
 
-// ErrBodyTooLarge is the transport's error beside the domain sentinels (a
-// request without a token is domain.ErrMissingToken): the request body
-// exceeds 64 KiB (413 invalid_request). It wraps
-// domain.ErrInvalidArgument; check it with errors.Is. Unknown routes and
-// methods are Echo's own (its HTTPErrorHandler answers them).
-var ErrBodyTooLarge = web.ErrBodyTooLarge
+// Errors of the transport, beside the domain sentinels (a request without
+// a token is domain.ErrMissingToken). Check them with errors.Is. Unknown
+// routes and methods are Echo's own (its HTTPErrorHandler answers them).
+var (
+	// ErrBodyTooLarge: the request body exceeds 64 KiB (413
+	// invalid_request). It wraps domain.ErrInvalidArgument.
+	ErrBodyTooLarge = web.ErrBodyTooLarge
+	// ErrUnsupportedMediaType: a JSON endpoint got a Content-Type other
+	// than application/json (415 unsupported_media_type). It wraps
+	// domain.ErrInvalidArgument.
+	ErrUnsupportedMediaType = web.ErrUnsupportedMediaType
+	// ErrCrossOrigin: a cross-origin browser-group request, or an unsafe
+	// one carrying a jwtauth cookie (403 cross_origin).
+	ErrCrossOrigin = web.ErrCrossOrigin
+)
 
 // StatusOf returns the HTTP status and the "error" code the adapter
 // answers err with (see the error table in the package doc), for a custom

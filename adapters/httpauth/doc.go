@@ -50,7 +50,8 @@
 // refresh_reused, invalid_credentials (401, with WWW-Authenticate),
 // device_limit_reached and cross_origin (403), not_found (404, also for unknown routes),
 // invalid_request (400; 405 for a route's path with another method; 413
-// for a body over 64 KiB) and unavailable (503, with Retry-After; also every unexpected
+// for a body over 64 KiB), unsupported_media_type (415: the JSON
+// endpoints take application/json only) and unavailable (503, with Retry-After; also every unexpected
 // error: the adapter fails closed and never answers 500). A request
 // without a token is domain.ErrMissingToken. A custom Config.ErrorHandler
 // gets the error itself (match it with errors.Is), StatusOf gives its

@@ -304,6 +304,13 @@ var (
 	// ErrMethodNotAllowed: an auth route has the path but another method
 	// (405 invalid_request).
 	ErrMethodNotAllowed = web.ErrMethodNotAllowed
+	// ErrUnsupportedMediaType: a JSON endpoint got a Content-Type other
+	// than application/json (415 unsupported_media_type). It wraps
+	// domain.ErrInvalidArgument.
+	ErrUnsupportedMediaType = web.ErrUnsupportedMediaType
+	// ErrCrossOrigin: a cross-origin browser-group request, or an unsafe
+	// one carrying a jwtauth cookie (403 cross_origin).
+	ErrCrossOrigin = web.ErrCrossOrigin
 )
 
 // StatusOf returns the HTTP status and the "error" code the adapter

@@ -55,6 +55,12 @@ HS256, HS384 and HS512) and a one-key JWTAUTH_ENCRYPTION_KEYS ring whose key
 id, k<date>-<random>, is unique, in environment-file format. To rotate, put
 the new ring first and keep the old keys after it.
 `,
+	"passwd": `usage: echo -n PASSWORD | jwtauth passwd [NAME]
+
+Reads a password from the first line of stdin and prints its bcrypt hash,
+as NAME:hash when NAME is given: an entry of JWTAUTH_DEMO_USERS that
+production accepts (it refuses plaintext passwords there).
+`,
 	"inspect": `usage: jwtauth inspect TOKEN
        jwtauth inspect -        (read the token from stdin)
 

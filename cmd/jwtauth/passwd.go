@@ -14,7 +14,7 @@ import (
 // JWTAUTH_DEMO_USERS that production accepts.
 func runPasswd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 1 || (len(args) == 1 && (args[0] == "" || strings.ContainsAny(args[0], ":,"))) {
-		fmt.Fprintf(stderr, "jwtauth passwd: want at most one NAME without ':' or ','\n\n%s", usage)
+		fmt.Fprintf(stderr, "jwtauth passwd: want at most one NAME without ':' or ','\n\n%s", commandUsage["passwd"])
 		return 2
 	}
 	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')

@@ -65,8 +65,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, look
 		fmt.Fprintf(stderr, "jwtauth serve: %v\n", err)
 		return exitCode(err)
 	}
+	// exitBy is when the shutdown timeout ends, once the server has stopped:
+	// flushing spans gets what is left of it (at least flushMin), so the
+	// exit comes within JWTAUTH_SHUTDOWN_TIMEOUT plus a fraction of a second
+	// even with an OTLP collector that does not answer.
+	var exitBy time.Time
 	defer func() {
-		shCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		flush := 5 * time.Second
+		if !exitBy.IsZero() {
+			flush = max(time.Until(exitBy), flushMin)
+		}
+		shCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flush)
 		defer cancel()
 		if err := tel.Shutdown(shCtx); err != nil {
 			log.Warn("flushing telemetry failed", "err", err)
@@ -89,6 +98,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, look
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
 			_ = ln.Close()
+			srv.Close(cfg.ShutdownTimeout)
 			fmt.Fprintf(stderr, "jwtauth serve: JWTAUTH_METRICS_ADDR: %v\n", err)
 			return 1
 		}
@@ -111,6 +121,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, look
 	if at := stopAt.Load(); at != 0 {
 		left -= time.Since(time.Unix(0, at))
 	}
+	exitBy = time.Now().Add(left)
 	// What is left of the drain time releases the backend; a database that
 	// does not answer must not hold the exit.
 	if !srv.Close(max(left, 100*time.Millisecond)) {
@@ -123,6 +134,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, look
 	log.Info("stopped")
 	return 0
 }
+
+// flushMin is the least time the span flush gets at exit.
+const flushMin = 250 * time.Millisecond
 
 // exitCode is 2 for configuration errors, else 1.
 func exitCode(err error) int {

@@ -28,8 +28,11 @@ import (
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 10 * time.Second
-	writeTimeout      = 10 * time.Second
-	idleTimeout       = 60 * time.Second
+	// writeTimeout is the least write deadline; it grows with
+	// JWTAUTH_REQUEST_TIMEOUT so that the 503 of a request past its
+	// deadline is always written before the connection is cut.
+	writeTimeout = 10 * time.Second
+	idleTimeout  = 60 * time.Second
 	// maxHeaderBytes leaves room for an Authorization header well over
 	// domain.MaxTokenLen, so that an oversized token reaches the handlers
 	// and gets the contract's JSON 401, never Go's plain-text 431.
@@ -113,7 +116,7 @@ func (s *server) routes() *echo.Echo {
 
 	e.Server.ReadHeaderTimeout = readHeaderTimeout
 	e.Server.ReadTimeout = readTimeout
-	e.Server.WriteTimeout = writeTimeout
+	e.Server.WriteTimeout = max(writeTimeout, s.cfg.RequestTimeout+5*time.Second)
 	e.Server.IdleTimeout = idleTimeout
 	e.Server.MaxHeaderBytes = maxHeaderBytes
 

@@ -159,10 +159,12 @@ func (t *telemetry) serveMetrics(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	shCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	// Scrapes take milliseconds; a long profile is cut off, so that the
+	// exit stays within the shutdown timeout.
+	shCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 250*time.Millisecond)
 	defer cancel()
 	if err := srv.Shutdown(shCtx); err != nil {
-		_ = srv.Close() // a long profile is cut off
+		_ = srv.Close()
 	}
 	<-served
 	return nil
