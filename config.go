@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -412,6 +413,8 @@ func (c Config) Validate() error {
 		return bad("JWTAUTH_ENV", "must be development, production or test")
 	case c.MaxSessions < 0:
 		return bad("JWTAUTH_MAX_SESSIONS", "must be at least 1")
+	case c.MaxSessions > 0 && c.DeviceLimit > c.MaxSessions:
+		return bad("JWTAUTH_DEVICE_LIMIT", fmt.Sprintf("must not exceed JWTAUTH_MAX_SESSIONS (%d): the session cap would evict before the device policy applies", c.MaxSessions))
 	case c.DeviceHeader == "":
 		return bad("JWTAUTH_DEVICE_HEADER", "must not be empty")
 	}
@@ -481,10 +484,33 @@ func (c Config) checkProduction() error {
 // in production, encryption turned off.
 func (c Config) Warnings() []string {
 	var w []string
-	if c.Production() && !c.Encrypt {
+	if !c.Production() {
+		return w
+	}
+	if !c.Encrypt {
 		w = append(w, "JWTAUTH_ENCRYPT is off: tokens are signed but not encrypted, so anyone holding one can read its claims (user id, session id, IP, device id)")
 	}
+	if !c.CookieSecure {
+		w = append(w, "JWTAUTH_COOKIE_SECURE is false: browsers send the token cookies over plain HTTP too")
+	}
+	if c.MetricsAddr != "" && !loopback(c.MetricsAddr) {
+		w = append(w, "JWTAUTH_METRICS_ADDR is not a loopback address: /metrics and /debug/pprof/ have no authentication, so keep that port off public networks")
+	}
 	return w
+}
+
+// loopback reports whether the listen address addr (host:port) is bound to
+// a loopback address only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // lowEntropy says why key cannot be random bytes ("" when it may be): it

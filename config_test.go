@@ -355,3 +355,26 @@ func TestDPoPNotYetAvailableFailsClosed(t *testing.T) {
 	_, err := jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_DPOP": "off"}))
 	require.NoError(t, err)
 }
+
+// A device limit above the session cap would never apply its policy.
+func TestDeviceLimitWithinSessionCap(t *testing.T) {
+	_, err := jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_DEVICE_LIMIT": "60", "JWTAUTH_MAX_SESSIONS": "50"}))
+	require.ErrorIs(t, err, jwtauth.ErrConfig)
+	assert.Contains(t, err.Error(), "JWTAUTH_DEVICE_LIMIT")
+	_, err = jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_DEVICE_LIMIT": "50", "JWTAUTH_MAX_SESSIONS": "50"}))
+	require.NoError(t, err)
+}
+
+// Production warns about settings that are not refused but unsafe.
+func TestProductionWarnings(t *testing.T) {
+	c := jwtauth.DefaultConfig()
+	c.Env = "production"
+	c.CookieSecure = false
+	c.MetricsAddr = "0.0.0.0:9090"
+	w := c.Warnings()
+	require.Len(t, w, 2)
+	assert.Contains(t, w[0], "JWTAUTH_COOKIE_SECURE")
+	assert.Contains(t, w[1], "JWTAUTH_METRICS_ADDR")
+	c.CookieSecure, c.MetricsAddr = true, "127.0.0.1:9090"
+	assert.Empty(t, c.Warnings())
+}

@@ -197,6 +197,11 @@ func (rt route) match(segs []string) (param string, ok bool) {
 type router struct {
 	routes []route
 	fail   func(w http.ResponseWriter, r *http.Request, err error)
+	// not is a segment that may not stand just before a route's path:
+	// "browser" for Handler, so that /auth/browser/logout never ends a
+	// session the Bearer way (leaving the browser's cookies set) when the
+	// browser group is not mounted, or mounted after it.
+	not string
 }
 
 func (rr router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -208,7 +213,7 @@ func (rr router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break // routes are sorted longest path first
 		}
 		param, ok := rt.match(segs)
-		if !ok {
+		if !ok || (rr.not != "" && len(segs) > len(rt.path) && segs[len(segs)-len(rt.path)-1] == rr.not) {
 			continue
 		}
 		longest = len(rt.path)
@@ -235,7 +240,7 @@ func (a *Auth[U]) routes() http.Handler {
 			return a.h.RevokeSession(w, r, p, id)
 		}).ServeHTTP(w, r)
 	}
-	return router{fail: a.Error, routes: []route{
+	return router{fail: a.Error, not: "browser", routes: []route{
 		{http.MethodPost, []string{"logout", "all"}, h(a.private(a.h.LogoutAll).ServeHTTP)},
 		{http.MethodPost, []string{"logout", "others"}, h(a.private(a.h.LogoutOthers).ServeHTTP)},
 		{http.MethodDelete, []string{"sessions", "*"}, revoke},

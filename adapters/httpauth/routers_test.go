@@ -90,6 +90,8 @@ func TestRoutersUnknownRoutes(t *testing.T) {
 				{http.MethodGet, "/api/auth/refresh", http.StatusMethodNotAllowed, "invalid_request", "POST"},
 				{http.MethodPost, "/api/auth/sessions/x", http.StatusMethodNotAllowed, "invalid_request", "DELETE"},
 				{http.MethodPost, "/api/auth/sessions/logout", http.StatusMethodNotAllowed, "invalid_request", "DELETE"},
+				{http.MethodPost, "/api/auth/browser/logout", http.StatusNotFound, "not_found", ""},
+				{http.MethodPost, "/api/auth/browser/logout/all", http.StatusNotFound, "not_found", ""},
 			} {
 				req, err := http.NewRequestWithContext(t.Context(), tt.method, srv.URL+tt.path, nil)
 				require.NoError(t, err)

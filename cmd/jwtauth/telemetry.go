@@ -206,7 +206,18 @@ const scopeName = "github.com/jwtauth/jwtauth/cmd/jwtauth"
 // when there is one.
 func (m *httpMetrics) startSpan(r *http.Request, route string) (context.Context, trace.Span) {
 	ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	return m.tracer.Start(ctx, r.Method+" "+route, trace.WithSpanKind(trace.SpanKindServer))
+	return m.tracer.Start(ctx, spanMethod(r.Method)+" "+route, trace.WithSpanKind(trace.SpanKindServer))
+}
+
+// spanMethod keeps span names a closed set: the method a client sends is
+// its own choice, so methods HTTP does not define are named "HTTP".
+func spanMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "HTTP"
 }
 
 // record counts an answer and ends its span. route, status and code come

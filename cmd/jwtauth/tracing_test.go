@@ -175,3 +175,10 @@ func TestTracesWanted(t *testing.T) {
 		assert.Equal(t, tt.want, got, "%v", tt.env)
 	}
 }
+
+// Span names stay a closed set whatever method a client sends.
+func TestSpanMethodClosedSet(t *testing.T) {
+	assert.Equal(t, "POST", spanMethod("POST"))
+	assert.Equal(t, "HTTP", spanMethod("BREW"))
+	assert.Equal(t, "HTTP", spanMethod("post"))
+}

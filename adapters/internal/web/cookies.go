@@ -112,13 +112,8 @@ func tokenCookie(r *http.Request, name string) (string, error) {
 		return "", fmt.Errorf("%w: several %s cookies", domain.ErrMalformed, name)
 	}
 	v := cks[0].Value
-	if v == "" || len(v) > app.MaxTokenLen {
-		return "", fmt.Errorf("%w: %s cookie empty or longer than %d bytes", domain.ErrMalformed, name, app.MaxTokenLen)
-	}
-	for i := 0; i < len(v); i++ {
-		if v[i] <= 0x20 || v[i] >= 0x7f {
-			return "", fmt.Errorf("%w: %s cookie has invalid characters", domain.ErrMalformed, name)
-		}
+	if err := domain.Token(v).Check(); err != nil {
+		return "", fmt.Errorf("%s cookie: %w", name, err)
 	}
 	return v, nil
 }
