@@ -32,7 +32,7 @@ kept in $JWTAUTH_DATA_DIR/keys.env.
 `
 
 // commandUsage is each command's usage text.
-var commandUsage = map[string]string{
+var commandUsage = map[string]string{ // #nosec G101 -- usage texts that name variables, no credentials
 	"serve": `usage: jwtauth serve
 
 Runs the reference HTTP server (Echo, the echoauth adapter, demo users of
