@@ -2,6 +2,7 @@ package jwtcodec
 
 import (
 	"encoding/json"
+	"net/netip"
 	"strconv"
 	"unicode/utf8"
 )
@@ -16,14 +17,21 @@ import (
 // escape sequence, an unknown or repeated key, a value of the wrong kind,
 // any error) to json.Unmarshal, which then gives the answer, error
 // included. The "usr" claim, whose type is the application's, is always
-// decoded by encoding/json.
-func (c *claims) decode(p []byte) error {
+// decoded by encoding/json, or by its own UnmarshalJSON when it has one
+// (which is what encoding/json would call).
+//
+// ps is p as a string: the string claims are slices of it, so that one
+// allocation holds them all. p is not retained.
+func (c *claims) decode(p []byte, ps string) error {
 	user := c.User
-	if c.decodeFast(p) {
+	if c.decodeFast(p, ps) {
 		return nil
 	}
-	*c = claims{User: user}
-	return json.Unmarshal(p, c)
+	// A copy is decoded, so that c itself does not escape to the heap.
+	slow := &claims{User: user}
+	err := json.Unmarshal(p, slow)
+	*c = *slow
+	return err
 }
 
 // The claims decodeFast knows, as bits of a set.
@@ -49,7 +57,7 @@ const (
 // string claims are strings without escapes or control characters in
 // valid UTF-8, and whose other claims decode without error. Otherwise it
 // reports false, leaving c partly written and c.User untouched.
-func (c *claims) decodeFast(p []byte) bool {
+func (c *claims) decodeFast(p []byte, ps string) bool {
 	i := skipSpace(p, 0)
 	if i == len(p) || p[i] != '{' {
 		return false
@@ -77,28 +85,35 @@ func (c *claims) decodeFast(p []byte) bool {
 		seen |= bit
 		switch bit {
 		case keyIss, keySub, keyJti, keyTyp, keySid, keyGen, keyDev, keyIP:
-			var s []byte
-			if s, i, ok = plainString(p, i); !ok {
+			start := i + 1
+			if _, i, ok = plainString(p, i); !ok {
 				return false
 			}
+			s := ps[start : i-1] // the contents, without the quotes
 			switch bit {
 			case keyIss:
-				c.Issuer = string(s)
+				c.Issuer = s
 			case keySub:
-				c.Subject = string(s)
+				c.Subject = s
 			case keyJti:
-				c.ID = string(s)
+				c.ID = s
 			case keyTyp:
-				c.Type = string(s)
+				c.Type = s
 			case keySid:
-				c.SessionID = string(s)
+				c.SessionID = s
 			case keyGen:
-				c.Generation = string(s)
+				c.Generation = s
 			case keyDev:
-				c.DeviceID = string(s)
+				c.DeviceID = s
 			case keyIP:
-				if c.IP.UnmarshalText(s) != nil {
-					return false
+				// What netip.Addr.UnmarshalText does, without copying s.
+				c.IP = netip.Addr{}
+				if s != "" {
+					ip, err := netip.ParseAddr(s)
+					if err != nil {
+						return false
+					}
+					c.IP = ip
 				}
 			}
 		case keyExp, keyNbf, keyIat, keyRfc:
@@ -150,8 +165,13 @@ func (c *claims) decodeFast(p []byte) bool {
 		return false
 	}
 	if usr != nil {
-		if _, skip := c.User.(*skipJSON); skip {
+		switch u := c.User.(type) {
+		case *skipJSON:
 			return json.Valid(usr)
+		case json.Unmarshaler:
+			// encoding/json validates, then calls UnmarshalJSON with the
+			// value's bytes, as here.
+			return json.Valid(usr) && u.UnmarshalJSON(usr) == nil
 		}
 		return json.Unmarshal(usr, c.User) == nil
 	}

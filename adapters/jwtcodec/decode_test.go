@@ -2,10 +2,12 @@ package jwtcodec
 
 import (
 	"encoding/json"
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -16,6 +18,18 @@ type decodeUser struct {
 	Name  string   `json:"name"`
 	Roles []string `json:"roles,omitempty"`
 	Level int      `json:"level"`
+}
+
+// rawUser decodes itself, keeping a copy of its JSON: decodeFast calls
+// its UnmarshalJSON directly, encoding/json through reflection.
+type rawUser struct{ JSON string }
+
+func (u *rawUser) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		return errors.New("rawUser: no strings")
+	}
+	u.JSON = string(b)
+	return nil
 }
 
 // decodeSeeds are payloads decode must read as encoding/json does: the
@@ -64,7 +78,7 @@ func decodeSeeds(t testing.TB) [][]byte {
 func checkDecode(t *testing.T, p []byte, newUser func() any) {
 	t.Helper()
 	got, want := &claims{User: newUser()}, &claims{User: newUser()}
-	gotErr := got.decode(p)
+	gotErr := got.decode(p, string(p))
 	wantErr := json.Unmarshal(p, want)
 	require.Equal(t, wantErr == nil, gotErr == nil, "payload %q: decode error %v, json error %v", p, gotErr, wantErr)
 	if wantErr == nil {
@@ -76,13 +90,14 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 	for _, p := range decodeSeeds(t) {
 		checkDecode(t, p, func() any { return &decodeUser{} })
 		checkDecode(t, p, func() any { return new(skipJSON) })
+		checkDecode(t, p, func() any { return new(rawUser) })
 	}
 }
 
 func TestDecodeFastPathTakesSignedPayloads(t *testing.T) {
 	for _, p := range decodeSeeds(t)[:2] {
 		c := &claims{User: &decodeUser{}}
-		assert.True(t, c.decodeFast(p), "payload %q", p)
+		assert.True(t, c.decodeFast(p, string(p)), "payload %q", p)
 	}
 }
 
@@ -94,5 +109,47 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, p []byte) {
 		checkDecode(t, p, func() any { return &decodeUser{} })
 		checkDecode(t, p, func() any { return new(skipJSON) })
+		checkDecode(t, p, func() any { return new(rawUser) })
 	})
+}
+
+// TestValidMatchesValidator holds Codec.valid to golang-jwt's Validator
+// (plus exp without leeway): over every combination of times around the
+// leeway bounds, issuer, audience and jwtauth claims, they agree.
+func TestValidMatchesValidator(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	at := func(d time.Duration) numericDate { return numericDate{*jwt.NewNumericDate(now.Add(d))} }
+	times := []numericDate{{}, at(-time.Hour), at(-DefaultLeeway - time.Second), at(-DefaultLeeway), at(-time.Second),
+		at(0), at(time.Second), at(DefaultLeeway), at(DefaultLeeway + time.Second), at(time.Hour)}
+	codecs := map[string]Config{
+		"plain":    {},
+		"issuer":   {Issuer: "iss"},
+		"audience": {Audience: []string{"api", ""}},
+	}
+	n := 0
+	for name, cfg := range codecs {
+		cfg.Key, cfg.Now = make([]byte, 32), func() time.Time { return now }
+		c, err := New(cfg)
+		require.NoError(t, err)
+		for _, exp := range times {
+			for _, nbf := range times {
+				for _, iat := range times {
+					for _, iss := range []string{"", "iss", "other"} {
+						for _, aud := range [][]string{nil, {""}, {"api"}, {"web"}, {"web", "api"}} {
+							for _, typ := range []string{"access", "refresh", "other"} {
+								for _, sub := range []string{"", "alice"} {
+									cl := claims{ExpiresAt: exp, NotBefore: nbf, IssuedAt: iat, Issuer: iss,
+										Audience: aud, Type: typ, Subject: sub, SessionID: "s", Generation: "g"}
+									want := c.validator.Validate(&cl) == nil && !exp.IsZero() && now.Before(exp.Time)
+									require.Equal(t, want, c.valid(&cl, now), "%s: %+v", name, cl)
+									n++
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d combinations", n)
 }
