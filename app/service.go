@@ -69,6 +69,7 @@ type Service[U any] struct {
 	epoch atomic.Uint64
 	tel   *telemetry
 	users *userMemo[U] // nil unless UserFromToken and U is memoizable
+	parts partsCache   // the cache, when it looks up by parts
 }
 
 // New returns a Service, or an error wrapping domain.ErrInvalidArgument
@@ -85,6 +86,7 @@ func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
 	if cfg.UserFromToken {
 		s.users = newUserMemo[U]()
 	}
+	s.parts, _ = deps.Cache.(partsCache)
 	if s.tel, err = newTelemetry(cfg, deps.Bus); err != nil {
 		return nil, err
 	}
