@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"reflect"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -101,6 +102,11 @@ var opNames = [opCount]string{"generation", "session", "sessions", "update_user"
 // recording allocates nothing.
 type telemetry struct {
 	tracer trace.Tracer
+	// idleGlobal is otel's default global TracerProvider when tracer came
+	// from it, else nil. Until an SDK is installed it records nothing and
+	// its spans only carry their parent's context, at three allocations
+	// each; spans are skipped while it is still the global provider.
+	idleGlobal trace.TracerProvider
 
 	authRequests metric.Int64Counter
 	authDuration metric.Float64Histogram
@@ -133,11 +139,15 @@ func newTelemetry(cfg Config, bus ports.Bus) (*telemetry, error) {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
+	var idle trace.TracerProvider
 	if tp == nil {
 		tp = otel.GetTracerProvider()
+		if isDefaultGlobal(tp) {
+			idle = tp
+		}
 	}
 	m := mp.Meter(ScopeName)
-	t := &telemetry{tracer: tp.Tracer(ScopeName), kindAdd: map[string][]metric.AddOption{},
+	t := &telemetry{tracer: tp.Tracer(ScopeName), idleGlobal: idle, kindAdd: map[string][]metric.AddOption{},
 		internal: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)},
 		client:   []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}}
 	var errs []error
@@ -220,7 +230,30 @@ func unitOf(name string) string {
 
 // start begins a span of a use case.
 func (t *telemetry) start(ctx context.Context, name string) (context.Context, trace.Span) {
-	return t.tracer.Start(ctx, name, t.internal...)
+	return t.span(ctx, name, t.internal)
+}
+
+// span starts a span, unless no tracing is set up: then it returns ctx
+// and a no-op span, which is all the default global provider would give
+// (it creates non-recording spans carrying the parent's context). Once
+// otel.SetTracerProvider installs a provider, spans are started again.
+// (otel's eBPF auto-instrumentation, which hooks the default provider,
+// sees no spans from here while none is installed.)
+func (t *telemetry) span(ctx context.Context, name string, opts []trace.SpanStartOption) (context.Context, trace.Span) {
+	if t.idleGlobal != nil && otel.GetTracerProvider() == t.idleGlobal {
+		return ctx, noopSpan
+	}
+	return t.tracer.Start(ctx, name, opts...)
+}
+
+var noopSpan = trace.SpanFromContext(context.Background())
+
+// isDefaultGlobal reports whether tp is the global TracerProvider otel
+// starts with, before any SetTracerProvider.
+func isDefaultGlobal(tp trace.TracerProvider) bool {
+	t := reflect.TypeOf(tp)
+	return t != nil && t.Kind() == reflect.Pointer &&
+		t.Elem().PkgPath() == "go.opentelemetry.io/otel/internal/global" && t.Elem().Name() == "tracerProvider"
 }
 
 // end counts a use case's outcome on c and ends its span, marked as an
@@ -310,7 +343,7 @@ var spanNames = [opCount]string{"jwtauth.store.Generation", "jwtauth.store.Sessi
 	"jwtauth.store.Sessions", "jwtauth.store.UpdateUser", "jwtauth.store.Prune"}
 
 func (s tracedStore) begin(ctx context.Context, op int) (context.Context, trace.Span, time.Time) {
-	ctx, span := s.tel.tracer.Start(ctx, spanNames[op], s.tel.client...)
+	ctx, span := s.tel.span(ctx, spanNames[op], s.tel.client)
 	return ctx, span, time.Now()
 }
 
