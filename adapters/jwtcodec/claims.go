@@ -135,7 +135,7 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if sec, ok := smallInt(b); ok { // what Sign writes: exact as a float too
-		d.NumericDate = *jwt.NewNumericDate(time.Unix(sec, 0))
+		d.NumericDate = jwt.NumericDate{Time: time.Unix(sec, 0)} // whole seconds: NewNumericDate's truncation is a no-op
 		return nil
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
