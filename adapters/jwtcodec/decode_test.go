@@ -1,9 +1,12 @@
 package jwtcodec
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,4 +155,54 @@ func TestValidMatchesValidator(t *testing.T) {
 		}
 	}
 	t.Logf("%d combinations", n)
+}
+
+// TestParseConcurrent parses good and tampered tokens of three HMAC
+// methods from many goroutines at once: the pooled HMAC states and
+// payload buffers are never shared between calls (run with -race).
+func TestParseConcurrent(t *testing.T) {
+	now := time.Now()
+	cl := domain.Claims{Subject: "alice", ExpiresAt: now.Add(time.Hour), IssuedAt: now, NotBefore: now,
+		Type: domain.Access, SessionID: domain.NewID(), Generation: domain.NewGeneration(), DeviceID: "laptop"}
+	type job struct {
+		c     *Codec
+		token []byte
+		ok    bool
+	}
+	var jobs []job
+	for _, m := range []struct {
+		name string
+		size int
+	}{{"HS256", 32}, {"HS384", 48}, {"HS512", 64}} {
+		c, err := New(Config{Method: m.name, Key: bytes.Repeat([]byte{byte(m.size)}, m.size)})
+		require.NoError(t, err)
+		for i := range 4 {
+			cl.DeviceID = fmt.Sprintf("device-%d", i)
+			tok, err := c.Sign(cl, &decodeUser{Name: cl.DeviceID})
+			require.NoError(t, err)
+			bad := []byte(tok)
+			bad[len(bad)-2] ^= 1 // the signature's last full character
+			jobs = append(jobs, job{c, []byte(tok), true}, job{c, bad, false})
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 200 {
+				j := jobs[(g+i)%len(jobs)]
+				var u decodeUser
+				got, err := j.c.Parse(j.token, &u)
+				if (err == nil) != j.ok || (j.ok && (u.Name != got.DeviceID || got.Subject != "alice")) {
+					errs <- fmt.Errorf("%s: ok %v, got %+v %+v, %v", j.token[:20], j.ok, got, u, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
