@@ -16,7 +16,6 @@ type plainUser struct {
 	Name   string   `json:"name"`
 	Level  int      `json:"level"`
 	Scores [2]uint8 `json:"scores"`
-	hidden bool
 }
 
 type upperName string
