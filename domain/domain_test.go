@@ -157,7 +157,7 @@ func TestUserAuthGeneration(t *testing.T) {
 // tokens of several lengths (the word-at-a-time loop and its tail) and
 // next to every other: Check accepts exactly 0x21..0x7e.
 func TestTokenCheckEveryByte(t *testing.T) {
-	for _, n := range []int{1, 7, 8, 9, 17} {
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 24, 33} {
 		for pos := range n {
 			for b := range 256 {
 				for _, fill := range []byte{'a', 0x21, 0x7e} {

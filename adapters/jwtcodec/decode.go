@@ -174,15 +174,85 @@ func (c *claims) decodeFast(p []byte, ps string) bool {
 	if usr != nil {
 		switch u := c.User.(type) {
 		case *skipJSON:
-			return json.Valid(usr)
+			return validJSON(usr)
 		case json.Unmarshaler:
 			// encoding/json validates, then calls UnmarshalJSON with the
 			// value's bytes, as here.
-			return json.Valid(usr) && u.UnmarshalJSON(usr) == nil
+			return validJSON(usr) && u.UnmarshalJSON(usr) == nil
 		}
 		return json.Unmarshal(usr, c.User) == nil
 	}
 	return true
+}
+
+// validJSON is json.Valid(p), answered without encoding/json's scanner
+// (a fifth of decodeFast's time) when p is a flat object of plain
+// strings, numbers, booleans and nulls, the usual user claims.
+func validJSON(p []byte) bool {
+	return flatObject(p) || json.Valid(p)
+}
+
+// flatObject reports whether p is a JSON object whose keys are plain
+// strings (see plainString) and whose values are plain strings, numbers,
+// true, false or null. False only means "not of that shape".
+func flatObject(p []byte) bool {
+	i := skipSpace(p, 0)
+	if i == len(p) || p[i] != '{' {
+		return false
+	}
+	if i = skipSpace(p, i+1); i < len(p) && p[i] == '}' {
+		return skipSpace(p, i+1) == len(p)
+	}
+	for {
+		var ok bool
+		if _, i, ok = plainString(p, i); !ok {
+			return false
+		}
+		if i = skipSpace(p, i); i == len(p) || p[i] != ':' {
+			return false
+		}
+		i = skipSpace(p, i+1)
+		if i == len(p) {
+			return false
+		}
+		switch b := p[i]; {
+		case b == '"':
+			if _, i, ok = plainString(p, i); !ok {
+				return false
+			}
+		case b == 't' || b == 'f' || b == 'n':
+			lit := "null"
+			if b == 't' {
+				lit = "true"
+			} else if b == 'f' {
+				lit = "false"
+			}
+			if len(p)-i < len(lit) || string(p[i:i+len(lit)]) != lit {
+				return false
+			}
+			i += len(lit)
+		default:
+			j := i
+			for j < len(p) && isNumberByte(p[j]) {
+				j++
+			}
+			if !isNumber(p[i:j]) {
+				return false
+			}
+			i = j
+		}
+		if i = skipSpace(p, i); i == len(p) {
+			return false
+		}
+		switch p[i] {
+		case '}':
+			return skipSpace(p, i+1) == len(p)
+		case ',':
+			i = skipSpace(p, i+1)
+		default:
+			return false
+		}
+	}
 }
 
 // isNumberByte reports whether b can occur in a JSON number.

@@ -97,6 +97,18 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+func TestFlatObject(t *testing.T) {
+	for _, p := range []string{`{}`, ` { } `, `{"a":"b"}`, `{"a":1,"b":-2.5e3,"c":true,"d":false,"e":null}`,
+		`{ "a" : "é" , "a" : 0 }`} {
+		assert.True(t, flatObject([]byte(p)), p)
+		assert.True(t, json.Valid([]byte(p)), p)
+	}
+	for _, p := range []string{``, `{`, `}`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":tru}`, `{"a":nul}`, `{"a":truex}`,
+		`{"a":01}`, `{"a":"\n"}`, `{"a":{}}`, `{"a":[1]}`, `{a:1}`, `{"a":1}x`, `{"a":1 "b":2}`, `{"a":-}`, `{"a":"` + "\xff" + `"}`} {
+		assert.False(t, flatObject([]byte(p)), p)
+	}
+}
+
 func TestDecodeFastPathTakesSignedPayloads(t *testing.T) {
 	for _, p := range decodeSeeds(t)[:2] {
 		c := &claims{User: &decodeUser{}}
@@ -110,6 +122,9 @@ func FuzzDecode(f *testing.F) {
 		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, p []byte) {
+		if flatObject(p) && !json.Valid(p) {
+			t.Fatalf("flatObject(%q) but not valid JSON", p)
+		}
 		checkDecode(t, p, func() any { return &decodeUser{} })
 		checkDecode(t, p, func() any { return new(skipJSON) })
 		checkDecode(t, p, func() any { return new(rawUser) })
