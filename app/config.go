@@ -41,7 +41,10 @@ type Config struct {
 	// (off).
 	IdleTimeout time.Duration
 	// UserFromToken takes the user claims from the access token instead of
-	// calling the UserLoader on every request. Default false.
+	// calling the UserLoader on every request. Default false. When U is
+	// plain data (booleans, numbers, strings, arrays and structs of them,
+	// no custom unmarshalers), the Service remembers the claims of up to
+	// 1024 recent distinct "usr" JSON texts instead of decoding them again.
 	UserFromToken bool
 	// Issuer and Audience are written to every token (iss, aud). Default
 	// empty (not written). The codec checks them when configured.

@@ -76,6 +76,8 @@ type Service[U any] struct {
 	// value.
 	epoch atomic.Uint64
 	tel   *telemetry
+	users *userMemo[U] // nil unless UserFromToken and U is memoizable
+	parts partsCache   // the cache, when it looks up by parts
 }
 
 // New returns a Service, or an error wrapping domain.ErrInvalidArgument
@@ -89,6 +91,10 @@ func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
 		return nil, fmt.Errorf("%w: Store and Codec are required", domain.ErrInvalidArgument)
 	}
 	s := &Service[U]{cfg: cfg, deps: deps}
+	if cfg.UserFromToken {
+		s.users = newUserMemo[U]()
+	}
+	s.parts, _ = deps.Cache.(partsCache)
 	if s.tel, err = newTelemetry(cfg, deps.Bus); err != nil {
 		return nil, err
 	}
@@ -182,13 +188,18 @@ func (s *Service[U]) login(ctx context.Context, userID string, user U, client do
 // generation, active session.
 func (s *Service[U]) authenticate(ctx context.Context, raw string, client domain.ClientInfo) (Principal[U], error) {
 	var p Principal[U]
+	var slot *userSlot[U]
 	var dst any
 	if s.cfg.UserFromToken {
-		dst = &p.User
+		slot = &userSlot[U]{memo: s.users}
+		dst = slot
 	}
 	c, err := s.decode(raw, dst)
 	if err != nil {
 		return Principal[U]{}, err
+	}
+	if slot != nil {
+		p.User = slot.user
 	}
 	if err := s.checkAccess(ctx, c, client); err != nil {
 		return Principal[U]{}, err

@@ -505,3 +505,25 @@ func TestGarbageInput(t *testing.T) {
 	_, err = f.svc.Login(ctx, "alice", User{}, long)
 	assert.NoError(t, err, "device names are truncated, not rejected")
 }
+
+// RolesUser has a slice: its claims are decoded for every request, never
+// shared between principals.
+type RolesUser struct {
+	Roles []string `json:"roles"`
+}
+
+func TestUserFromTokenSharesNothingMutable(t *testing.T) {
+	codec, err := jwtcodec.New(jwtcodec.Config{Key: key(t)})
+	require.NoError(t, err)
+	svc, err := app.New(app.Config{UserFromToken: true}, app.Deps[RolesUser]{Store: memory.NewStore(nil), Codec: codec, Cache: &memory.Cache{}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	pair, err := svc.Login(ctx, "alice", RolesUser{Roles: []string{"admin"}}, alice)
+	require.NoError(t, err)
+	p1, err := svc.Authenticate(ctx, pair.AccessToken, alice)
+	require.NoError(t, err)
+	p1.User.Roles[0] = "mutated"
+	p2, err := svc.Authenticate(ctx, pair.AccessToken, alice)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"admin"}, p2.User.Roles)
+}

@@ -3,7 +3,7 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
+	"reflect"
 	"sync/atomic"
 	"time"
 
@@ -105,12 +105,11 @@ var opNames = [opCount]string{"generation", "session", "sessions", "update_user"
 // recording allocates nothing.
 type telemetry struct {
 	tracer trace.Tracer
-	// idle is the global default TracerProvider when the Service uses the
-	// global provider and none was set at New. While otel's global is
-	// still idle, every span would be a non-recording one carrying its
-	// parent's span context, so start returns the context unchanged and
-	// saves the allocations.
-	idle trace.TracerProvider
+	// idleGlobal is otel's default global TracerProvider when tracer came
+	// from it, else nil. Until an SDK is installed it records nothing and
+	// its spans only carry their parent's context, at three allocations
+	// each; spans are skipped while it is still the global provider.
+	idleGlobal trace.TracerProvider
 
 	// The hot path's counts are atomics, which observable counters read
 	// at collection: an SDK counter's Add costs more than an increment.
@@ -147,12 +146,12 @@ func newTelemetry(cfg Config, bus ports.Bus) (*telemetry, error) {
 	var idle trace.TracerProvider
 	if tp == nil {
 		tp = otel.GetTracerProvider()
-		if fmt.Sprintf("%T", tp) == "*global.tracerProvider" { // otel's default, delegating once set
+		if isDefaultGlobal(tp) {
 			idle = tp
 		}
 	}
 	m := mp.Meter(ScopeName)
-	t := &telemetry{tracer: tp.Tracer(ScopeName), idle: idle, kindAdd: map[string][]metric.AddOption{},
+	t := &telemetry{tracer: tp.Tracer(ScopeName), idleGlobal: idle, kindAdd: map[string][]metric.AddOption{},
 		internal: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)},
 		client:   []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}}
 	var errs []error
@@ -243,17 +242,30 @@ func unitOf(name string) string {
 
 // start begins a span of a use case.
 func (t *telemetry) start(ctx context.Context, name string) (context.Context, trace.Span) {
-	return t.startKind(ctx, name, t.internal)
+	return t.span(ctx, name, t.internal)
 }
 
-// noSpan is what start returns while the global provider is idle.
-var noSpan = trace.SpanFromContext(context.Background())
-
-func (t *telemetry) startKind(ctx context.Context, name string, opts []trace.SpanStartOption) (context.Context, trace.Span) {
-	if t.idle != nil && otel.GetTracerProvider() == t.idle {
-		return ctx, noSpan
+// span starts a span, unless no tracing is set up: then it returns ctx
+// and a no-op span, which is all the default global provider would give
+// (it creates non-recording spans carrying the parent's context). Once
+// otel.SetTracerProvider installs a provider, spans are started again.
+// (otel's eBPF auto-instrumentation, which hooks the default provider,
+// sees no spans from here while none is installed.)
+func (t *telemetry) span(ctx context.Context, name string, opts []trace.SpanStartOption) (context.Context, trace.Span) {
+	if t.idleGlobal != nil && otel.GetTracerProvider() == t.idleGlobal {
+		return ctx, noopSpan
 	}
 	return t.tracer.Start(ctx, name, opts...)
+}
+
+var noopSpan = trace.SpanFromContext(context.Background())
+
+// isDefaultGlobal reports whether tp is the global TracerProvider otel
+// starts with, before any SetTracerProvider.
+func isDefaultGlobal(tp trace.TracerProvider) bool {
+	t := reflect.TypeOf(tp)
+	return t != nil && t.Kind() == reflect.Pointer &&
+		t.Elem().PkgPath() == "go.opentelemetry.io/otel/internal/global" && t.Elem().Name() == "tracerProvider"
 }
 
 // end counts a use case's outcome on c and ends its span, marked as an
@@ -360,7 +372,7 @@ var spanNames = [opCount]string{"jwtauth.store.Generation", "jwtauth.store.Sessi
 	"jwtauth.store.Sessions", "jwtauth.store.UpdateUser", "jwtauth.store.Prune"}
 
 func (s tracedStore) begin(ctx context.Context, op int) (context.Context, trace.Span, time.Time) {
-	ctx, span := s.tel.startKind(ctx, spanNames[op], s.tel.client)
+	ctx, span := s.tel.span(ctx, spanNames[op], s.tel.client)
 	return ctx, span, time.Now()
 }
 

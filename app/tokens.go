@@ -102,17 +102,42 @@ func (s *Service[U]) cache() ports.Cache {
 	return s.deps.Cache
 }
 
+// partsCache is a Cache that looks generations and session statuses up by
+// the parts of their keys (bcache.Cache), which spares Authenticate
+// building two keys and a generation's text: three allocations.
+type partsCache interface {
+	GenerationIs(userID string, typ domain.TokenType, gen string) (match, found bool)
+	SessionStatus(sessionID string) ([]byte, bool)
+}
+
+// cacheResult is the telemetry result of a lookup.
+func cacheResult(found bool) int {
+	if found {
+		return cacheHit
+	}
+	return cacheMiss
+}
+
 func (s *Service[U]) checkGeneration(ctx context.Context, c domain.Claims) error {
-	key := ports.GenerationKey(c.Subject, c.Type)
 	cache := s.cache()
 	if cache != nil {
-		if gen, ok := cache.Get(key); ok {
-			if string(gen) != c.Generation {
+		var match, found bool
+		if s.parts != nil {
+			match, found = s.parts.GenerationIs(c.Subject, c.Type, c.Generation)
+			s.tel.lookup(cacheResult(found))
+		} else {
+			var gen []byte
+			gen, found = cache.Get(ports.GenerationKey(c.Subject, c.Type))
+			match = string(gen) == c.Generation
+		}
+		if found {
+			if !match {
 				return fmt.Errorf("%w: generation rotated", domain.ErrRevoked)
 			}
 			return nil
 		}
 	}
+	key := ports.GenerationKey(c.Subject, c.Type)
 	epoch := s.epoch.Load()
 	gen, err := s.deps.Store.Generation(ctx, c.Subject, c.Type)
 	if err != nil {
@@ -157,13 +182,18 @@ func fnv32a(s string) uint32 {
 }
 
 func (s *Service[U]) checkSession(ctx context.Context, c domain.Claims) error {
-	key := ports.SessionKey(c.SessionID)
 	cache := s.cache()
 	var status []byte
-	if cache != nil {
-		status, _ = cache.Get(key)
+	switch {
+	case cache != nil && s.parts != nil:
+		var found bool
+		status, found = s.parts.SessionStatus(c.SessionID)
+		s.tel.lookup(cacheResult(found))
+	case cache != nil:
+		status, _ = cache.Get(ports.SessionKey(c.SessionID))
 	}
 	if len(status) != statusLen {
+		key := ports.SessionKey(c.SessionID)
 		epoch := s.epoch.Load()
 		sess, err := s.deps.Store.Session(ctx, c.SessionID)
 		if errors.Is(err, domain.ErrSessionNotFound) {

@@ -152,3 +152,33 @@ func TestUserAuthGeneration(t *testing.T) {
 		t.Errorf("Generation: %q %q %q", u.Generation(domain.Access), u.Generation(domain.Refresh), u.Generation("x"))
 	}
 }
+
+// TestTokenCheckEveryByte puts every byte value at every position of
+// tokens of several lengths (the word-at-a-time loop and its tail) and
+// next to every other: Check accepts exactly 0x21..0x7e.
+func TestTokenCheckEveryByte(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 24, 33} {
+		for pos := range n {
+			for b := range 256 {
+				for _, fill := range []byte{'a', 0x21, 0x7e} {
+					tok := []byte(strings.Repeat(string(fill), n))
+					tok[pos] = byte(b)
+					want := b > 0x20 && b < 0x7f
+					if got := domain.Token(tok).Check() == nil; got != want {
+						t.Fatalf("Check(%q) ok = %v, want %v", tok, got, want)
+					}
+				}
+			}
+		}
+	}
+	for a := range 256 {
+		for b := range 256 {
+			tok := []byte("aaaaaaaa")
+			tok[3], tok[4] = byte(a), byte(b)
+			want := a > 0x20 && a < 0x7f && b > 0x20 && b < 0x7f
+			if got := domain.Token(tok).Check() == nil; got != want {
+				t.Fatalf("Check(%q) ok = %v, want %v", tok, got, want)
+			}
+		}
+	}
+}

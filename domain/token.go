@@ -21,12 +21,42 @@ func (t Token) Check() error {
 	if t == "" || len(t) > MaxTokenLen {
 		return fmt.Errorf("%w: empty or longer than %d bytes", ErrMalformed, MaxTokenLen)
 	}
-	for i := 0; i < len(t); i++ {
-		if t[i] <= 0x20 || t[i] >= 0x7f {
-			return fmt.Errorf("%w: invalid characters", ErrMalformed)
-		}
+	if !visibleASCII(string(t)) {
+		return fmt.Errorf("%w: invalid characters", ErrMalformed)
 	}
 	return nil
+}
+
+// visibleASCII reports whether every byte of s is in 0x21..0x7e. It tests
+// eight bytes a word, two words a round: a word has a byte below 0x21 when
+// subtracting 0x21 from every byte borrows into a byte whose top bit was
+// clear, and a byte above 0x7e when the byte or the byte plus one has its
+// top bit set (a carry out of a byte only comes from 0xff, itself
+// refused).
+func visibleASCII(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	word := func(i int) uint64 {
+		return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	}
+	bad := func(w uint64) uint64 { return (w-0x21*ones)&^w | w | (w + ones) }
+	i := 0
+	for ; i+16 <= len(s); i += 16 {
+		if (bad(word(i))|bad(word(i+8)))&highs != 0 {
+			return false
+		}
+	}
+	for ; i+8 <= len(s); i += 8 {
+		if bad(word(i))&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] <= 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // TokenType tells access tokens from refresh tokens. It is the "typ" claim.

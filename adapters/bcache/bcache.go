@@ -163,6 +163,33 @@ func (c *Cache) Get(key string) ([]byte, bool) {
 	return unpackValue(v)
 }
 
+// GenerationIs is Get(ports.GenerationKey(userID, typ)) compared with gen,
+// without building the key or the value's text: found reports a hit, and
+// match whether the cached generation is gen.
+func (c *Cache) GenerationIs(userID string, typ domain.TokenType, gen string) (match, found bool) {
+	if len("user:")+len(userID)+1+len(typ)+len(":gen") >= maxKeyLen { // len(ports.GenerationKey(...))
+		return false, false
+	}
+	v, resp, err := c.bc.GetWithInfo(packGenerationKey(userID, typ))
+	if err != nil || resp.EntryStatus == bigcache.Expired {
+		return false, false
+	}
+	return valueIs(v, gen)
+}
+
+// SessionStatus is Get(ports.SessionKey(sessionID)) without building the
+// key.
+func (c *Cache) SessionStatus(sessionID string) ([]byte, bool) {
+	if len("session:")+len(sessionID) >= maxKeyLen {
+		return nil, false
+	}
+	v, resp, err := c.bc.GetWithInfo(packSessionKey(sessionID))
+	if err != nil || resp.EntryStatus == bigcache.Expired {
+		return nil, false
+	}
+	return unpackValue(v)
+}
+
 // Set implements ports.Cache. It stores a copy of value. An entry that
 // cannot be stored (larger than a shard, or a key of 4 KiB or more) is
 // dropped, and any previous value of key is gone.

@@ -249,3 +249,35 @@ func TestHugeKeyIsNeverStored(t *testing.T) {
 		assert.False(t, ok, "len %d", n)
 	}
 }
+
+func TestLookupsByParts(t *testing.T) {
+	c, err := bcache.New(bcache.Config{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	gen, sid := domain.NewGeneration(), domain.NewID()
+	c.Set(ports.GenerationKey("alice", domain.Access), []byte(gen))
+	c.Set(ports.GenerationKey("alice", domain.Refresh), []byte("not-a-uuid"))
+	c.Set(ports.SessionKey(sid), []byte("status"))
+	c.Set(ports.SessionKey("odd id"), []byte("other"))
+
+	match, found := c.GenerationIs("alice", domain.Access, gen)
+	assert.True(t, match && found)
+	match, found = c.GenerationIs("alice", domain.Access, domain.NewGeneration())
+	assert.True(t, !match && found)
+	match, found = c.GenerationIs("alice", domain.Refresh, "not-a-uuid")
+	assert.True(t, match && found)
+	_, found = c.GenerationIs("bob", domain.Access, gen)
+	assert.False(t, found)
+	_, found = c.GenerationIs(strings.Repeat("x", 4<<10), domain.Access, gen)
+	assert.False(t, found)
+
+	v, ok := c.SessionStatus(sid)
+	assert.True(t, ok)
+	assert.Equal(t, "status", string(v))
+	v, ok = c.SessionStatus("odd id")
+	assert.True(t, ok)
+	assert.Equal(t, "other", string(v))
+	c.Delete(ports.SessionKey(sid))
+	_, ok = c.SessionStatus(sid)
+	assert.False(t, ok)
+}

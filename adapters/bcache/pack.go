@@ -60,14 +60,43 @@ func packKey(key string) string {
 			strings.HasPrefix(key, s.prefix) && strings.HasSuffix(key, s.suffix) {
 			id := key[len(s.prefix) : len(key)-len(s.suffix)]
 			if s.tag == tagSession {
-				if b, ok := packID(id); ok {
-					return string(tagSessionID) + string(b[:])
-				}
+				return packSessionKey(id)
 			}
 			return string(s.tag) + id
 		}
 	}
 	return string(tagRaw) + key
+}
+
+// packGenerationKey is packKey(ports.GenerationKey(userID, typ)): a
+// generation key never matches another shape first (TestPackParts).
+func packGenerationKey(userID string, typ domain.TokenType) string {
+	tag := tagAccessGen
+	if typ == domain.Refresh {
+		tag = tagRefreshGen
+	}
+	return string(tag) + userID
+}
+
+// packSessionKey is packKey(ports.SessionKey(sessionID)).
+func packSessionKey(sessionID string) string {
+	if b, ok := packID(sessionID); ok {
+		return string(tagSessionID) + string(b[:])
+	}
+	return string(tagSession) + sessionID
+}
+
+// valueIs reports whether the stored form p unpacks to v, without
+// unpacking it; ok is false, as for unpackValue, when p is malformed.
+func valueIs(p []byte, v string) (match, ok bool) {
+	switch {
+	case len(p) >= 1 && p[0] == valRaw:
+		return string(p[1:]) == v, true
+	case len(p) == 1+16 && p[0] == valUUID:
+		var b [16]byte
+		return len(v) == uuidLen && decodeUUID(b[:], []byte(v)) && string(b[:]) == string(p[1:]), true
+	}
+	return false, false
 }
 
 // uuidLen is the length of a canonical UUID: 8-4-4-4-12 hex digits.

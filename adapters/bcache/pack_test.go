@@ -116,3 +116,33 @@ func unpackID(b string) string {
 	}
 	return string(out)
 }
+
+// FuzzPackParts holds the lookups by parts to Get's: the same stored key,
+// and the same answer when comparing a stored value with a generation.
+func FuzzPackParts(f *testing.F) {
+	gen := domain.NewGeneration()
+	for _, s := range [][3]string{
+		{"user-1", domain.NewID(), gen}, {"", "", ""}, {"a:access:gen", "session:x", strings.ToUpper(gen)},
+		{"x", domain.NewID()[1:], gen[:35] + "g"}, {"u", strings.ToLower(domain.NewID()), gen + "0"},
+	} {
+		f.Add(s[0], s[1], s[2], gen)
+	}
+	f.Fuzz(func(t *testing.T, userID, sessionID, stored, gen string) {
+		for _, typ := range []domain.TokenType{domain.Access, domain.Refresh} {
+			if got, want := packGenerationKey(userID, typ), packKey(ports.GenerationKey(userID, typ)); got != want {
+				t.Fatalf("packGenerationKey(%q, %s) = %q, want %q", userID, typ, got, want)
+			}
+		}
+		if got, want := packSessionKey(sessionID), packKey(ports.SessionKey(sessionID)); got != want {
+			t.Fatalf("packSessionKey(%q) = %q, want %q", sessionID, got, want)
+		}
+		for _, v := range []string{stored, gen} {
+			p := packValue([]byte(v))
+			u, ok := unpackValue(bytes.Clone(p))
+			match, found := valueIs(p, gen)
+			if found != ok || match != (ok && string(u) == gen) {
+				t.Fatalf("valueIs(pack(%q), %q) = %v, %v; unpack gives %q, %v", v, gen, match, found, u, ok)
+			}
+		}
+	})
+}

@@ -134,6 +134,10 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
+	if sec, ok := smallInt(b); ok { // what Sign writes: exact as a float too
+		d.NumericDate = jwt.NumericDate{Time: time.Unix(sec, 0)} // whole seconds: NewNumericDate's truncation is a no-op
+		return nil
+	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || math.Abs(f) > maxNumericDate {
 		return errNumericDate
@@ -141,6 +145,22 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 	sec, frac := math.Modf(f)
 	d.NumericDate = *jwt.NewNumericDate(time.Unix(int64(sec), int64(frac*1e9)))
 	return nil
+}
+
+// smallInt returns the value of b when it is 1 to 15 decimal digits
+// without a leading zero: below 2^53, so ParseFloat would give it exactly.
+func smallInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 15 || (b[0] == '0' && len(b) > 1) {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // skipJSON discards a JSON value without allocating: it stands in for the

@@ -1,11 +1,16 @@
 package jwtcodec
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -16,6 +21,18 @@ type decodeUser struct {
 	Name  string   `json:"name"`
 	Roles []string `json:"roles,omitempty"`
 	Level int      `json:"level"`
+}
+
+// rawUser decodes itself, keeping a copy of its JSON: decodeFast calls
+// its UnmarshalJSON directly, encoding/json through reflection.
+type rawUser struct{ JSON string }
+
+func (u *rawUser) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		return errors.New("rawUser: no strings")
+	}
+	u.JSON = string(b)
+	return nil
 }
 
 // decodeSeeds are payloads decode must read as encoding/json does: the
@@ -64,7 +81,7 @@ func decodeSeeds(t testing.TB) [][]byte {
 func checkDecode(t *testing.T, p []byte, newUser func() any) {
 	t.Helper()
 	got, want := &claims{User: newUser()}, &claims{User: newUser()}
-	gotErr := got.decode(p)
+	gotErr := got.decode(p, string(p))
 	wantErr := json.Unmarshal(p, want)
 	require.Equal(t, wantErr == nil, gotErr == nil, "payload %q: decode error %v, json error %v", p, gotErr, wantErr)
 	if wantErr == nil {
@@ -76,13 +93,26 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 	for _, p := range decodeSeeds(t) {
 		checkDecode(t, p, func() any { return &decodeUser{} })
 		checkDecode(t, p, func() any { return new(skipJSON) })
+		checkDecode(t, p, func() any { return new(rawUser) })
+	}
+}
+
+func TestFlatObject(t *testing.T) {
+	for _, p := range []string{`{}`, ` { } `, `{"a":"b"}`, `{"a":1,"b":-2.5e3,"c":true,"d":false,"e":null}`,
+		`{ "a" : "é" , "a" : 0 }`} {
+		assert.True(t, flatObject([]byte(p)), p)
+		assert.True(t, json.Valid([]byte(p)), p)
+	}
+	for _, p := range []string{``, `{`, `}`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":tru}`, `{"a":nul}`, `{"a":truex}`,
+		`{"a":01}`, `{"a":"\n"}`, `{"a":{}}`, `{"a":[1]}`, `{a:1}`, `{"a":1}x`, `{"a":1 "b":2}`, `{"a":-}`, `{"a":"` + "\xff" + `"}`} {
+		assert.False(t, flatObject([]byte(p)), p)
 	}
 }
 
 func TestDecodeFastPathTakesSignedPayloads(t *testing.T) {
 	for _, p := range decodeSeeds(t)[:2] {
 		c := &claims{User: &decodeUser{}}
-		assert.True(t, c.decodeFast(p), "payload %q", p)
+		assert.True(t, c.decodeFast(p, string(p)), "payload %q", p)
 	}
 }
 
@@ -92,7 +122,102 @@ func FuzzDecode(f *testing.F) {
 		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, p []byte) {
+		if flatObject(p) && !json.Valid(p) {
+			t.Fatalf("flatObject(%q) but not valid JSON", p)
+		}
 		checkDecode(t, p, func() any { return &decodeUser{} })
 		checkDecode(t, p, func() any { return new(skipJSON) })
+		checkDecode(t, p, func() any { return new(rawUser) })
 	})
+}
+
+// TestValidMatchesValidator holds Codec.valid to golang-jwt's Validator
+// (plus exp without leeway): over every combination of times around the
+// leeway bounds, issuer, audience and jwtauth claims, they agree.
+func TestValidMatchesValidator(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	at := func(d time.Duration) numericDate { return numericDate{*jwt.NewNumericDate(now.Add(d))} }
+	times := []numericDate{{}, at(-time.Hour), at(-DefaultLeeway - time.Second), at(-DefaultLeeway), at(-time.Second),
+		at(0), at(time.Second), at(DefaultLeeway), at(DefaultLeeway + time.Second), at(time.Hour)}
+	codecs := map[string]Config{
+		"plain":    {},
+		"issuer":   {Issuer: "iss"},
+		"audience": {Audience: []string{"api", ""}},
+	}
+	n := 0
+	for name, cfg := range codecs {
+		cfg.Key, cfg.Now = make([]byte, 32), func() time.Time { return now }
+		c, err := New(cfg)
+		require.NoError(t, err)
+		for _, exp := range times {
+			for _, nbf := range times {
+				for _, iat := range times {
+					for _, iss := range []string{"", "iss", "other"} {
+						for _, aud := range [][]string{nil, {""}, {"api"}, {"web"}, {"web", "api"}} {
+							for _, typ := range []string{"access", "refresh", "other"} {
+								for _, sub := range []string{"", "alice"} {
+									cl := claims{ExpiresAt: exp, NotBefore: nbf, IssuedAt: iat, Issuer: iss,
+										Audience: aud, Type: typ, Subject: sub, SessionID: "s", Generation: "g"}
+									want := c.validator.Validate(&cl) == nil && !exp.IsZero() && now.Before(exp.Time)
+									require.Equal(t, want, c.valid(&cl, now), "%s: %+v", name, cl)
+									n++
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d combinations", n)
+}
+
+// TestParseConcurrent parses good and tampered tokens of three HMAC
+// methods from many goroutines at once: the pooled HMAC states and
+// payload buffers are never shared between calls (run with -race).
+func TestParseConcurrent(t *testing.T) {
+	now := time.Now()
+	cl := domain.Claims{Subject: "alice", ExpiresAt: now.Add(time.Hour), IssuedAt: now, NotBefore: now,
+		Type: domain.Access, SessionID: domain.NewID(), Generation: domain.NewGeneration(), DeviceID: "laptop"}
+	type job struct {
+		c     *Codec
+		token []byte
+		ok    bool
+	}
+	var jobs []job
+	for _, m := range []struct {
+		name string
+		size int
+	}{{"HS256", 32}, {"HS384", 48}, {"HS512", 64}} {
+		c, err := New(Config{Method: m.name, Key: bytes.Repeat([]byte{byte(m.size)}, m.size)})
+		require.NoError(t, err)
+		for i := range 4 {
+			cl.DeviceID = fmt.Sprintf("device-%d", i)
+			tok, err := c.Sign(cl, &decodeUser{Name: cl.DeviceID})
+			require.NoError(t, err)
+			bad := []byte(tok)
+			bad[len(bad)-2] ^= 1 // the signature's last full character
+			jobs = append(jobs, job{c, []byte(tok), true}, job{c, bad, false})
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 200 {
+				j := jobs[(g+i)%len(jobs)]
+				var u decodeUser
+				got, err := j.c.Parse(j.token, &u)
+				if (err == nil) != j.ok || (j.ok && (u.Name != got.DeviceID || got.Subject != "alice")) {
+					errs <- fmt.Errorf("%s: ok %v, got %+v %+v, %v", j.token[:20], j.ok, got, u, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
