@@ -14,10 +14,6 @@ import (
 	"github.com/jwtauth/jwtauth/domain"
 )
 
-// principalKey is the echo.Context key under which Middleware stores the
-// app.Principal.
-const principalKey = "jwtauth.principal"
-
 // Config configures Auth. Only Service is required.
 type Config[U any] struct {
 	// Service issues and checks the tokens.
@@ -138,7 +134,9 @@ func (a *Auth[U]) Middleware() echo.MiddlewareFunc {
 			if err != nil {
 				return a.Error(c, err)
 			}
-			c.Set(principalKey, p)
+			// The request's context only: Principal reads it, and so do
+			// net/http handlers wrapped in Echo; a c.Set as well would cost
+			// Echo's per-request store map.
 			c.SetRequest(r.WithContext(web.NewContext(r.Context(), p)))
 			if a.cfg.SuccessHandler != nil {
 				a.cfg.SuccessHandler(c)
@@ -152,9 +150,6 @@ func (a *Auth[U]) Middleware() echo.MiddlewareFunc {
 // on a request that did not pass Middleware (or was skipped), or when U is
 // not the Auth's user-claims type.
 func Principal[U any](c echo.Context) (app.Principal[U], bool) {
-	if p, ok := c.Get(principalKey).(app.Principal[U]); ok {
-		return p, true
-	}
 	return FromContext[U](c.Request().Context())
 }
 

@@ -128,13 +128,16 @@ func (r ClientResolver) trusted(addr netip.Addr) bool {
 }
 
 // parseHost parses "addr", "addr:port", "[v6]" or "[v6]:port" into an
-// unmapped address without zone, or returns the invalid Addr.
+// unmapped address without zone, or returns the invalid Addr. It tries the
+// form s has first, so that the common cases (net/http's RemoteAddr is
+// always addr:port, X-Forwarded-For entries are bare addresses) parse
+// without a failed attempt, whose error allocates.
 func parseHost(s string) netip.Addr {
 	if s == "" || len(s) > 64 {
 		return netip.Addr{}
 	}
-	addr, err := netip.ParseAddr(s)
-	if err != nil {
+	var addr netip.Addr
+	if s[0] == '[' || strings.Count(s, ":") == 1 {
 		ap, err := netip.ParseAddrPort(s)
 		if err != nil {
 			if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
@@ -143,6 +146,12 @@ func parseHost(s string) netip.Addr {
 			return netip.Addr{}
 		}
 		addr = ap.Addr()
+	} else {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return netip.Addr{}
+		}
+		addr = a
 	}
 	return addr.Unmap().WithZone("")
 }
