@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
 )
 
@@ -96,4 +98,23 @@ func TestWriteError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The use cases' telemetry outcomes (app.Outcome) name each domain error
+// by the code this table answers it with, so the two lists cannot drift.
+// Transport errors and a missing token never reach the use cases.
+func TestOutcomesMatchTheErrorTable(t *testing.T) {
+	transport := []error{domain.ErrMissingToken, ErrCrossOrigin, ErrBodyTooLarge, ErrUnsupportedMediaType,
+		ErrRouteNotFound, ErrMethodNotAllowed}
+	codes := []string{"ok"}
+	for _, e := range problems {
+		if slices.Contains(transport, e.err) {
+			continue
+		}
+		assert.Equal(t, e.p.Code, app.Outcome(e.err), "%v", e.err)
+		if !slices.Contains(codes, e.p.Code) {
+			codes = append(codes, e.p.Code)
+		}
+	}
+	assert.ElementsMatch(t, app.Outcomes, codes, "every outcome but ok is the code of a domain error of the table")
 }
