@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +41,7 @@ type Transport struct {
 
 	key    crypto.Signer
 	method jwt.SigningMethod
-	jwk    jose.JSONWebKey
+	jwk    json.RawMessage // the public key as a JWK, encoded once
 	jkt    string
 
 	mu     sync.Mutex
@@ -62,7 +63,11 @@ func NewTransport(key crypto.Signer, base http.RoundTripper) (*Transport, error)
 	default:
 		return nil, fmt.Errorf("dpop: unsupported key type %T (want *ecdsa.PrivateKey or ed25519.PrivateKey)", key)
 	}
-	t.jwk = jose.JSONWebKey{Key: key.Public()}
+	jwk, err := json.Marshal(jose.JSONWebKey{Key: key.Public()})
+	if err != nil {
+		return nil, fmt.Errorf("dpop: encode the public key: %w", err)
+	}
+	t.jwk = jwk
 	jkt, err := Thumbprint(key.Public())
 	if err != nil {
 		return nil, err

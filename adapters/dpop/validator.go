@@ -15,6 +15,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,7 +149,7 @@ func New(cfg Config) (*Validator, error) {
 	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
-		algs = DefaultAlgorithms
+		algs = slices.Clone(DefaultAlgorithms)
 	}
 	for _, a := range algs {
 		fits, ok := keyFits[a]

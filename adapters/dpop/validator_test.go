@@ -241,6 +241,8 @@ func TestValidateRejects(t *testing.T) {
 		{name: "jwk not an object", proof: es(func(h, _ map[string]any) { h["jwk"] = "key" }), wantErr: ErrKey},
 		{name: "jwk with private key", proof: es(func(h, _ map[string]any) { h["jwk"] = privJWK() }), wantErr: ErrKey},
 		{name: "jwk with a stray d", proof: es(func(h, _ map[string]any) { h["jwk"].(map[string]any)["d"] = "AA" }), wantErr: ErrKey},
+		{name: "jwk with a stray p", proof: es(func(h, _ map[string]any) { h["jwk"].(map[string]any)["p"] = "AA" }), wantErr: ErrKey},
+		{name: "jwk with a symmetric k", proof: es(func(h, _ map[string]any) { h["jwk"].(map[string]any)["k"] = "AA" }), wantErr: ErrKey},
 		{name: "jwk point not on the curve", proof: es(func(h, _ map[string]any) { h["jwk"].(map[string]any)["x"] = publicJWK(t, &other.PublicKey)["x"] }), wantErr: ErrKey},
 		{name: "jwk of another curve type", proof: func(t *testing.T) string {
 			_, c := goodParts(t, key)

@@ -1,6 +1,6 @@
 // Package doctest checks the Go snippets of the documentation: every
-// ```go block in README.md, docs/architecture.md, docs/configuration.md,
-// docs/dpop.md and docs/migrating-from-d_jwt_auth.md must be gofmt-formatted and is
+// ```go block in README.md and in the docs files listed in doctest_test.go
+// must be gofmt-formatted and is
 // type-checked with go vet against the module as it is, from a temporary
 // directory under this one whose name starts with "_" (so ./... never
 // matches it) and which the test removes. It has no code of its own; run
