@@ -258,13 +258,7 @@ var (
 // domain.ErrMalformed and domain.ErrInvalid, 401 token_expired for
 // domain.ErrExpired, ..., and 503 unavailable for domain.ErrUnavailable
 // and every error matching no entry (fail closed, never 500).
-func StatusOf(err error) (status int, code string) {
-	if err == nil {
-		return http.StatusOK, ""
-	}
-	p := web.Classify(err)
-	return p.Status, p.Code
-}
+func StatusOf(err error) (status int, code string) { return web.StatusOf(err) }
 
 // WriteError writes err as the default JSON error response of the error
 // table: the status and code of StatusOf, a fixed description, and the

@@ -40,25 +40,22 @@ import (
 // Unknown paths get a JSON 404 not_found, a known path with another
 // method a JSON 405 invalid_request.
 func (a *Auth[U]) BrowserHandler(login http.Handler) http.Handler {
-	h := func(fn http.HandlerFunc) func(http.ResponseWriter, *http.Request, string) {
-		return func(w http.ResponseWriter, r *http.Request, _ string) { fn(w, r) }
-	}
 	// Routes are matched by the request path's last segments, as in
 	// Handler, so the group works wherever a router mounts it.
 	return a.checkOrigin(true, router{fail: a.Error, routes: []route{
-		{http.MethodPost, []string{"logout", "others"}, h(a.private(a.h.LogoutOthers).ServeHTTP)},
-		{http.MethodPost, []string{"logout", "all"}, h(a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
+		{http.MethodPost, []string{"logout", "others"}, plain(a.private(a.h.LogoutOthers).ServeHTTP)},
+		{http.MethodPost, []string{"logout", "all"}, plain(a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
 			return a.h.BrowserLogoutAll(w, r, a.b, p)
 		}).ServeHTTP)},
-		{http.MethodPost, []string{"login"}, h(func(w http.ResponseWriter, r *http.Request) {
+		{http.MethodPost, []string{"login"}, plain(func(w http.ResponseWriter, r *http.Request) {
 			login.ServeHTTP(w, r.WithContext(web.WithBrowserLogin(r.Context())))
 		})},
-		{http.MethodPost, []string{"refresh"}, h(func(w http.ResponseWriter, r *http.Request) {
+		{http.MethodPost, []string{"refresh"}, plain(func(w http.ResponseWriter, r *http.Request) {
 			if err := a.h.BrowserRefresh(w, r, a.b); err != nil {
 				a.Error(w, r, err)
 			}
 		})},
-		{http.MethodPost, []string{"logout"}, h(a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
+		{http.MethodPost, []string{"logout"}, plain(a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
 			return a.h.BrowserLogout(w, r, a.b, p)
 		}).ServeHTTP)},
 	}})

@@ -231,23 +231,26 @@ func (rr router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rr.fail(w, r, web.ErrRouteNotFound)
 }
 
+// plain is a route's serve function for a handler without a path
+// parameter.
+func plain(fn http.HandlerFunc) func(http.ResponseWriter, *http.Request, string) {
+	return func(w http.ResponseWriter, r *http.Request, _ string) { fn(w, r) }
+}
+
 func (a *Auth[U]) routes() http.Handler {
-	h := func(fn http.HandlerFunc) func(http.ResponseWriter, *http.Request, string) {
-		return func(w http.ResponseWriter, r *http.Request, _ string) { fn(w, r) }
-	}
 	revoke := func(w http.ResponseWriter, r *http.Request, id string) {
 		a.private(func(w http.ResponseWriter, r *http.Request, p app.Principal[U]) error {
 			return a.h.RevokeSession(w, r, p, id)
 		}).ServeHTTP(w, r)
 	}
 	return router{fail: a.Error, not: "browser", routes: []route{
-		{http.MethodPost, []string{"logout", "all"}, h(a.private(a.h.LogoutAll).ServeHTTP)},
-		{http.MethodPost, []string{"logout", "others"}, h(a.private(a.h.LogoutOthers).ServeHTTP)},
+		{http.MethodPost, []string{"logout", "all"}, plain(a.private(a.h.LogoutAll).ServeHTTP)},
+		{http.MethodPost, []string{"logout", "others"}, plain(a.private(a.h.LogoutOthers).ServeHTTP)},
 		{http.MethodDelete, []string{"sessions", "*"}, revoke},
-		{http.MethodPost, []string{"refresh"}, h(a.public(a.h.Refresh))},
-		{http.MethodPost, []string{"verify"}, h(a.public(a.h.Verify))},
-		{http.MethodPost, []string{"logout"}, h(a.private(a.h.Logout).ServeHTTP)},
-		{http.MethodGet, []string{"sessions"}, h(a.private(a.h.Sessions).ServeHTTP)},
+		{http.MethodPost, []string{"refresh"}, plain(a.public(a.h.Refresh))},
+		{http.MethodPost, []string{"verify"}, plain(a.public(a.h.Verify))},
+		{http.MethodPost, []string{"logout"}, plain(a.private(a.h.Logout).ServeHTTP)},
+		{http.MethodGet, []string{"sessions"}, plain(a.private(a.h.Sessions).ServeHTTP)},
 	}}
 }
 
@@ -324,13 +327,7 @@ var (
 // domain.ErrMalformed and domain.ErrInvalid, 401 token_expired for
 // domain.ErrExpired, ..., and 503 unavailable for domain.ErrUnavailable
 // and every error matching no entry (fail closed, never 500).
-func StatusOf(err error) (status int, code string) {
-	if err == nil {
-		return http.StatusOK, ""
-	}
-	p := web.Classify(err)
-	return p.Status, p.Code
-}
+func StatusOf(err error) (status int, code string) { return web.StatusOf(err) }
 
 // WriteError writes err as the default JSON error response of the error
 // table: the status and code of StatusOf, a fixed description, and the

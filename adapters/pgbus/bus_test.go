@@ -187,7 +187,9 @@ func TestListenerLoss(t *testing.T) {
 	require.Eventually(t, func() bool { return len(flushes()) >= 2 }, wait, 5*time.Millisecond)
 	require.Eventually(t, bus.Healthy, wait, 5*time.Millisecond)
 	assert.Equal(t, []bool{false, false}, flushes(), "flushes arrive while unhealthy")
-	assert.Equal(t, 1, backends(), "a new listener connection")
+	// pg_terminate_backend only signals: the killed backend may linger in
+	// pg_stat_activity for a moment after the new one connected.
+	assert.Eventually(t, func() bool { return backends() == 1 }, wait, 5*time.Millisecond, "a new listener connection, the old one gone")
 	assert.Equal(t, uint64(1), bus.Reconnects())
 
 	require.NoError(t, bus.Publish(ctx, "after"))

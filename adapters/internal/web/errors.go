@@ -105,6 +105,16 @@ func Classify(err error) Problem {
 	return unknownProblem
 }
 
+// StatusOf returns the status and code err is answered with (200 and ""
+// for nil): the transports' exported StatusOf.
+func StatusOf(err error) (status int, code string) {
+	if err == nil {
+		return http.StatusOK, ""
+	}
+	p := Classify(err)
+	return p.Status, p.Code
+}
+
 // ErrorBody is the JSON body of every error response.
 type ErrorBody struct {
 	Error       string `json:"error"`

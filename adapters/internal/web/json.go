@@ -69,7 +69,7 @@ func noStore(h http.Header) {
 // is ErrBodyTooLarge (413). Unknown fields are ignored. The error never
 // quotes the body.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	if !IsJSONContentType(r.Header.Get("Content-Type")) {
+	if !isJSONContentType(r.Header.Get("Content-Type")) {
 		return ErrUnsupportedMediaType
 	}
 	if r.Body == nil || r.Body == http.NoBody {
@@ -85,9 +85,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return Unmarshal(data, v)
 }
 
-// IsJSONContentType reports whether a Content-Type value is
+// isJSONContentType reports whether a Content-Type value is
 // application/json, with any parameters.
-func IsJSONContentType(v string) bool {
+func isJSONContentType(v string) bool {
 	mt, _, err := mime.ParseMediaType(v)
 	return err == nil && mt == "application/json"
 }
