@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -382,9 +383,15 @@ func TestAccountPageInChromium(t *testing.T) {
 
 	// Log out: the form again, also after a reload (the cookies are gone).
 	step(t, tab1, chromedp.Click(chromedp.CSS("button#logout")), chromedp.WaitVisible(chromedp.CSS("form#login")))
+	loggedOut := len(rec.all())
 	reload(t, tab1, base)
 	assert.True(t, signedOutShown(t, tab1))
-	assert.Empty(t, value(t, tab1, chromedp.Evaluate[string](`document.cookie`)))
+	after := rec.all()[loggedOut:]
+	require.NotEmpty(t, after, "the reload made requests")
+	for _, s := range after {
+		assert.NotContains(t, s.Cookies, "jwtauth_access", "%s %s after the logout", s.Method, s.Path)
+		assert.NotContains(t, s.Cookies, "jwtauth_refresh", "%s %s after the logout", s.Method, s.Path)
+	}
 
 	// Over the whole run the refresh cookie went to /auth/browser only,
 	// while the access cookie went elsewhere too.
@@ -392,7 +399,7 @@ func TestAccountPageInChromium(t *testing.T) {
 	for _, s := range rec.all() {
 		if !strings.HasPrefix(s.Path, "/auth/browser/") {
 			assert.NotContains(t, s.Cookies, "jwtauth_refresh", "%s %s carried the refresh cookie", s.Method, s.Path)
-			if contains(s.Cookies, "jwtauth_access") {
+			if slices.Contains(s.Cookies, "jwtauth_access") {
 				accessElsewhere = true
 			}
 		}
@@ -407,13 +414,4 @@ func TestAccountPageInChromium(t *testing.T) {
 			assert.NotContains(t, m, "refresh_token", s.Path)
 		}
 	}
-}
-
-func contains(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }

@@ -24,29 +24,24 @@ var Paths = []string{"/", "/assets/app.css", "/assets/app.js"}
 // other path is 404. Every response carries CSP, nosniff and no-referrer.
 func Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		serve(w, r, "assets/index.html", "text/html; charset=utf-8")
-	})
-	mux.HandleFunc("GET /assets/app.css", func(w http.ResponseWriter, r *http.Request) {
-		serve(w, r, "assets/app.css", "text/css; charset=utf-8")
-	})
-	mux.HandleFunc("GET /assets/app.js", func(w http.ResponseWriter, r *http.Request) {
-		serve(w, r, "assets/app.js", "text/javascript; charset=utf-8")
-	})
-	return mux
-}
-
-func serve(w http.ResponseWriter, _ *http.Request, name, ctype string) {
-	b, err := assets.ReadFile(name)
-	if err != nil { // unreachable: the names are embedded
-		http.Error(w, "not found", http.StatusNotFound)
-		return
+	for pattern, asset := range map[string]struct{ name, ctype string }{
+		"GET /{$}":            {"assets/index.html", "text/html; charset=utf-8"},
+		"GET /assets/app.css": {"assets/app.css", "text/css; charset=utf-8"},
+		"GET /assets/app.js":  {"assets/app.js", "text/javascript; charset=utf-8"},
+	} {
+		b, err := assets.ReadFile(asset.name)
+		if err != nil {
+			panic("page: " + err.Error()) // the names are embedded: cannot happen
+		}
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, _ *http.Request) {
+			h := w.Header()
+			h.Set("Content-Type", asset.ctype)
+			h.Set("Content-Security-Policy", CSP)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("Cache-Control", "no-cache")
+			_, _ = w.Write(b)
+		})
 	}
-	h := w.Header()
-	h.Set("Content-Type", ctype)
-	h.Set("Content-Security-Policy", CSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-cache")
-	_, _ = w.Write(b)
+	return mux
 }
