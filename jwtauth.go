@@ -98,21 +98,21 @@ func ProvideCodec(cfg Config) (ports.TokenCodec, error) {
 	if err := cfg.RequireKeys(); err != nil {
 		return nil, err
 	}
-	skew := cfg.ClockSkew
-	if skew <= 0 {
-		skew = time.Nanosecond // none: token times are whole seconds (jwtcodec's zero means its default)
-	}
-	c, err := jwtcodec.New(jwtcodec.Config{
-		Method:   cfg.SigningAlg,
-		Key:      cfg.SigningKey,
-		Issuer:   cfg.Issuer,
-		Audience: cfg.Audience,
-		Leeway:   skew,
-	})
+	c, err := jwtcodec.New(cfg.CodecConfig())
 	if err != nil {
 		return nil, fmt.Errorf("%w: JWTAUTH_SIGNING_KEY / JWTAUTH_SIGNING_ALG: %w", ErrConfig, err)
 	}
 	return c, nil
+}
+
+// CodecConfig returns the token codec's settings of c: algorithm, key,
+// issuer, audience, and JWTAUTH_CLOCK_SKEW as the leeway on nbf and iat.
+func (c Config) CodecConfig() jwtcodec.Config {
+	skew := c.ClockSkew
+	if skew <= 0 {
+		skew = time.Nanosecond // none: token times are whole seconds (jwtcodec's zero means its default)
+	}
+	return jwtcodec.Config{Method: c.SigningAlg, Key: c.SigningKey, Issuer: c.Issuer, Audience: c.Audience, Leeway: skew}
 }
 
 // ProvideCipher returns the JWE cipher over cfg's key ring, or nil when

@@ -109,24 +109,15 @@ type Kit[U any] struct {
 func New[U any](t testing.TB, cfg jwtauth.Config, users ports.UserLoader[U]) *Kit[U] {
 	t.Helper()
 	clock := NewClock(time.Now().Truncate(time.Second))
-	codec, err := jwtcodec.New(jwtcodec.Config{
-		Method: cfg.SigningAlg, Key: cfg.SigningKey,
-		Issuer: cfg.Issuer, Audience: cfg.Audience, Now: clock.Now,
-	})
+	codecCfg := cfg.CodecConfig() // as the assembly builds it, on the Kit's clock
+	codecCfg.Now = clock.Now
+	codec, err := jwtcodec.New(codecCfg)
 	if err != nil {
 		t.Fatalf("jwtauthtest: codec: %v", err)
 	}
-	var cipher ports.Cipher
-	if cfg.Encrypt {
-		keys := make([]jwe.Key, len(cfg.EncryptionKeys))
-		for i, k := range cfg.EncryptionKeys {
-			keys[i] = jwe.Key{ID: k.ID, Secret: k.Secret}
-		}
-		c, err := jwe.New(keys...)
-		if err != nil {
-			t.Fatalf("jwtauthtest: cipher: %v", err)
-		}
-		cipher = c
+	cipher, err := jwtauth.ProvideCipher(cfg)
+	if err != nil {
+		t.Fatalf("jwtauthtest: cipher: %v", err)
 	}
 	bus := &memory.Bus{}
 	store := memory.NewStore(bus)

@@ -74,7 +74,7 @@ func TestConcurrentGuessesCheckAtMostTheBurst(t *testing.T) {
 	}
 	start.Done()
 	wg.Wait()
-	assert.LessOrEqual(t, int(checked.Load()), burst+1, "passwords checked")
+	assert.Equal(t, burst, int(checked.Load()), "passwords checked: the burst, no more")
 	assert.Equal(t, guesses, int(checked.Load()+refused.Load()))
 }
 
@@ -101,26 +101,33 @@ func TestConcurrencyBound(t *testing.T) {
 	assert.NoError(t, running[2].Fail())
 }
 
-// TestConcurrencyBoundUnderLoad: many goroutines at once never hold more
-// than MaxConcurrent attempts.
+// TestConcurrencyBoundUnderLoad: many goroutines at once, each admitted
+// one holding its attempt open until every goroutine has been admitted or
+// refused: exactly MaxConcurrent are ever inside, the rest are refused.
 func TestConcurrencyBoundUnderLoad(t *testing.T) {
-	const limit = 4
+	const limit, n = 4, 200
 	th := throttle.New(throttle.Config{MaxConcurrent: limit, Burst: 1000})
-	var inside, peak atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 200 {
+	var inside, peak, refused atomic.Int32
+	var wg, arrived sync.WaitGroup
+	arrived.Add(n)
+	for i := range n {
 		wg.Go(func() {
 			a, err := th.Begin("u", addr("203.0.113.1"))
 			if err != nil {
+				assert.ErrorIs(t, err, throttle.ErrLimited)
+				refused.Add(1)
+				arrived.Done()
 				return
 			}
-			n := inside.Add(1)
+			in := inside.Add(1)
 			for {
 				p := peak.Load()
-				if n <= p || peak.CompareAndSwap(p, n) {
+				if in <= p || peak.CompareAndSwap(p, in) {
 					break
 				}
 			}
+			arrived.Done()
+			arrived.Wait() // the attempt stays open while every other one arrives
 			inside.Add(-1)
 			if i%2 == 0 {
 				a.Succeed()
@@ -130,7 +137,8 @@ func TestConcurrencyBoundUnderLoad(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	assert.LessOrEqual(t, int(peak.Load()), limit)
+	assert.Equal(t, limit, int(peak.Load()), "attempts inside at once")
+	assert.Equal(t, n-limit, int(refused.Load()))
 }
 
 func TestBucketsRefillAndSuccessGivesBack(t *testing.T) {

@@ -10,9 +10,9 @@
 // on stdout and exit 0; an unknown command or a wrong argument prints it on
 // stderr and exits 2. inspect also reports whether it could ask the
 // configured store about revocation ("revocation": {"checked", "revoked",
-// "reason"}) without ever creating or migrating a database. Every command
-// warns about JWTAUTH_* variables it does not know, naming the nearest
-// known one.
+// "reason"}) without ever creating or migrating a database. serve, migrate and
+// inspect warn about JWTAUTH_* variables they do not know, naming the
+// nearest known one.
 //
 // Every command reads the JWTAUTH_* environment variables (see
 // docs/configuration.md). Outside production, serve and inspect use the

@@ -247,10 +247,10 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 // end with it, and the request is answered 503 unavailable.
 func requestTimeout(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if d <= 0 {
+			return next
+		}
 		return func(c echo.Context) error {
-			if d <= 0 {
-				return next(c)
-			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))

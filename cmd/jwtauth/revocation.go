@@ -71,9 +71,12 @@ func checkRevocation(ctx context.Context, cfg jwtauth.Config, claims json.RawMes
 		r.Revoked, r.Reason = &yes, reason
 		return r
 	}
+	unanswered := func(err error) revocation {
+		return revocation{Reason: fmt.Sprintf("not checked: the store did not answer: %v", err), Store: where}
+	}
 	gen, err := store.Generation(ctx, c.Sub, typ)
 	if err != nil {
-		return revocation{Reason: fmt.Sprintf("not checked: the store did not answer: %v", err), Store: where}
+		return unanswered(err)
 	}
 	if gen != c.Gen {
 		return revoked("the user's " + string(typ) + " generation was rotated")
@@ -83,11 +86,13 @@ func checkRevocation(ctx context.Context, cfg jwtauth.Config, claims json.RawMes
 	case errors.Is(err, domain.ErrSessionNotFound):
 		return revoked("the session no longer exists")
 	case err != nil:
-		return revocation{Reason: fmt.Sprintf("not checked: the store did not answer: %v", err), Store: where}
+		return unanswered(err)
 	case !sess.RevokedAt.IsZero():
 		return revoked("the session was revoked at " + sess.RevokedAt.UTC().Format(time.RFC3339))
 	case sess.UserID != c.Sub:
 		return revoked("the session belongs to another user")
+	case !sess.Active(time.Now(), cfg.SessionIdleTimeout):
+		return revoked("the session ended (past its maximum age or idle timeout)")
 	}
 	no := false
 	r.Revoked = &no
