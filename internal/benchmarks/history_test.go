@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/jwtauth/jwtauth/adapters/sqlstore"
-	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
 	"github.com/jwtauth/jwtauth/ports"
 )
@@ -62,14 +61,6 @@ VALUES (?, ?, ?, 'Firefox', '203.0.113.7', ?, ?, ?, ?)`)
 	require.NoError(tb, tx.Commit())
 }
 
-func historyService(tb testing.TB, st ports.Store) *app.Service[User] {
-	tb.Helper()
-	codec, cipher := newCrypto(tb)
-	svc, err := app.New(app.Config{UserFromToken: true}, app.Deps[User]{Store: st, Codec: codec, Cipher: cipher})
-	require.NoError(tb, err)
-	return svc
-}
-
 // reportP50 reports the median of ds in microseconds.
 func reportP50(b *testing.B, ds []time.Duration) {
 	if len(ds) == 0 {
@@ -91,7 +82,7 @@ func BenchmarkHistoryCost(b *testing.B) {
 				b.Run(fmt.Sprintf("%s/%s/history=%d", hs.name, op, history), func(b *testing.B) {
 					db, st := hs.open(b)
 					loadHistory(b, db, "alice", history)
-					svc := historyService(b, st)
+					svc := newService(b, backend{store: st})
 					ctx := context.Background()
 					pair, err := svc.Login(ctx, "alice", alice, laptop)
 					require.NoError(b, err)
@@ -128,7 +119,7 @@ func BenchmarkSQLiteIsolation(b *testing.B) {
 			db := openSQLite(b)
 			st := sqlstore.NewSQLite(db)
 			loadHistory(b, db, "mallory", 5_000)
-			svc := historyService(b, st)
+			svc := newService(b, backend{store: st})
 			ctx := context.Background()
 			pair, err := svc.Login(ctx, "bob", alice, laptop)
 			require.NoError(b, err)
