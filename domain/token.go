@@ -99,4 +99,7 @@ type Claims struct {
 	DeviceID string
 	// RefreshCounter is the session's rotation counter (rfc, refresh only).
 	RefreshCounter uint64
+	// JKT is the RFC 7638 thumbprint of the DPoP key the token is bound
+	// to (cnf.jkt, RFC 9449 §6.1); empty for a token that is not bound.
+	JKT string
 }

@@ -30,6 +30,13 @@ type claims struct {
 	DeviceID       string           `json:"dev,omitempty"`
 	User           any              `json:"usr,omitempty"`
 	RefreshCounter uint64           `json:"rfc,omitempty"`
+	Confirmation   confirmation     `json:"cnf,omitzero"`
+}
+
+// confirmation is the "cnf" claim (RFC 7800) of a DPoP-bound token: the
+// key's thumbprint (RFC 9449 §6.1).
+type confirmation struct {
+	JKT string `json:"jkt,omitempty"`
 }
 
 func newClaims(c domain.Claims, user any) *claims {
@@ -48,6 +55,7 @@ func newClaims(c domain.Claims, user any) *claims {
 		DeviceID:       c.DeviceID,
 		User:           user,
 		RefreshCounter: c.RefreshCounter,
+		Confirmation:   confirmation{JKT: c.JKT},
 	}
 }
 
@@ -67,6 +75,7 @@ func (c *claims) domain() domain.Claims {
 		IP:             c.IP,
 		DeviceID:       c.DeviceID,
 		RefreshCounter: c.RefreshCounter,
+		JKT:            c.Confirmation.JKT,
 	}
 }
 

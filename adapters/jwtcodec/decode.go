@@ -50,6 +50,7 @@ const (
 	keyDev
 	keyUsr
 	keyRfc
+	keyCnf
 )
 
 // decodeFast decodes p into c and reports true when p is a JSON object
@@ -143,6 +144,10 @@ func (c *claims) decodeFast(p []byte, ps string) bool {
 				c.RefreshCounter, err = strconv.ParseUint(string(raw), 10, 64)
 			}
 			if err != nil {
+				return false
+			}
+		case keyCnf:
+			if c.Confirmation.JKT, i, ok = confirmationJKT(p, ps, i); !ok {
 				return false
 			}
 		case keyAud:
@@ -329,8 +334,37 @@ func keyBit(key []byte) int {
 		return keyUsr
 	case "rfc":
 		return keyRfc
+	case "cnf":
+		return keyCnf
 	}
 	return 0
+}
+
+// confirmationJKT reads the "cnf" object starting at p[i] when it is what
+// Sign writes, {"jkt":"<plain string>"}, and returns the thumbprint (a
+// slice of ps) and the index after the object.
+func confirmationJKT(p []byte, ps string, i int) (jkt string, next int, ok bool) {
+	if i == len(p) || p[i] != '{' {
+		return "", i, false
+	}
+	i = skipSpace(p, i+1)
+	key, i, ok := plainString(p, i)
+	if !ok || string(key) != "jkt" {
+		return "", i, false
+	}
+	if i = skipSpace(p, i); i == len(p) || p[i] != ':' {
+		return "", i, false
+	}
+	i = skipSpace(p, i+1)
+	start := i + 1
+	if _, i, ok = plainString(p, i); !ok {
+		return "", i, false
+	}
+	jkt = ps[start : i-1]
+	if i = skipSpace(p, i); i == len(p) || p[i] != '}' {
+		return "", i, false
+	}
+	return jkt, i + 1, true
 }
 
 // skipSpace returns the index of the first byte at or after i that is not

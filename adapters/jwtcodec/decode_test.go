@@ -45,6 +45,7 @@ func decodeSeeds(t testing.TB) [][]byte {
 		ExpiresAt: now.Add(time.Hour), NotBefore: now, IssuedAt: now, ID: domain.NewID(),
 		Type: domain.Refresh, SessionID: domain.NewID(), Generation: domain.NewGeneration(),
 		IP: netip.MustParseAddr("2001:db8::1"), DeviceID: "device-1", RefreshCounter: 7,
+		JKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
 	}
 	user := &decodeUser{Name: "Ålice", Roles: []string{"a"}, Level: 3}
 	signed, err := json.Marshal(newClaims(c, user))
@@ -52,7 +53,7 @@ func decodeSeeds(t testing.TB) [][]byte {
 	c.DeviceID = "dev<&>ice" // escaped by json.Marshal
 	escaped, err := json.Marshal(newClaims(c, user))
 	require.NoError(t, err)
-	c.Audience, c.Issuer, c.IP, c.DeviceID, c.RefreshCounter, c.Type = nil, "", netip.Addr{}, "laptop", 0, domain.Access
+	c.Audience, c.Issuer, c.IP, c.DeviceID, c.RefreshCounter, c.Type, c.JKT = nil, "", netip.Addr{}, "laptop", 0, domain.Access, ""
 	plain, err := json.Marshal(newClaims(c, &decodeUser{Name: "Alice"}))
 	require.NoError(t, err)
 	seeds := [][]byte{signed, plain, escaped}
@@ -70,6 +71,9 @@ func decodeSeeds(t testing.TB) [][]byte {
 		`{"exp":-0}`, `{"exp":1.}`, `{"exp":.5}`, `{"exp":1e+}`, `{"exp":-}`, `{"exp":1E-2}`, `{"exp":0.5e+1}`,
 		`{"rfc":0}`, `{"rfc":-0}`, `{"rfc":00}`, `{"usr":nul}`, `{"usr":{"name":"A"}`, `{"usr":{}}}`,
 		`{"usr":{}} `, `{"usr":{"name":"A"},"usr":{"level":2}}`, `{"other":1,"sub":"a"}`, `{"typ":"access"}`,
+		`{"cnf":{"jkt":"k"}}`, `{"cnf": { "jkt" : "k" } }`, `{"cnf":{}}`, `{"cnf":null}`, `{"cnf":{"JKT":"k"}}`,
+		`{"cnf":{"jkt":"k","x5t#S256":"y"}}`, `{"cnf":{"jkt":1}}`, `{"cnf":{"jkt":"k\u0041"}}`, `{"cnf":"k"}`,
+		`{"cnf":{"jkt":"k"},"cnf":{"jkt":"j"}}`, `{"cnf":{"jkt":"k"}`, `{"cnf":{"jkt":"k"`, `{"cnf":{"jkt"}}`,
 	} {
 		seeds = append(seeds, []byte(s))
 	}
