@@ -21,6 +21,9 @@ const (
 	MaxUserIDLen     = 256
 	MaxDeviceIDLen   = 256
 	MaxDeviceNameLen = 256
+	// MaxJKTLen bounds ClientInfo.JKT: an RFC 7638 SHA-256 thumbprint is
+	// 43 characters of base64url.
+	MaxJKTLen = 128
 )
 
 // Deps are the adapters a Service uses.
@@ -50,6 +53,10 @@ type Pair struct {
 	RefreshToken     string // empty after a refresh without rotation
 	RefreshExpiresAt time.Time
 	SessionID        string
+	// JKT is the DPoP key thumbprint the tokens are bound to (their
+	// cnf.jkt); empty when they are not bound. Bound tokens are of
+	// token_type "DPoP" (RFC 9449 §5).
+	JKT string
 }
 
 // Principal is an authenticated request's identity.
@@ -151,6 +158,7 @@ func (s *Service[U]) login(ctx context.Context, userID string, user U, client do
 			CreatedAt:  now,
 			LastSeenAt: now,
 			ExpiresAt:  now.Add(s.cfg.SessionMaxAge),
+			JKT:        client.JKT,
 		}
 		decision, err := s.cfg.DevicePolicy.Decide(s.active(st.Sessions, now), client.DeviceID)
 		if err != nil {
@@ -217,6 +225,9 @@ func (s *Service[U]) checkAccess(ctx context.Context, c domain.Claims, client do
 	if c.Type != domain.Access {
 		return fmt.Errorf("%w: want an access token", domain.ErrWrongTokenType)
 	}
+	if err := checkKey(c, client); err != nil {
+		return err
+	}
 	if !s.cfg.IPBinding.Allows(c.IP, client.IP) {
 		return fmt.Errorf("%w: IP address", domain.ErrClientMismatch)
 	}
@@ -239,6 +250,9 @@ func (s *Service[U]) Verify(ctx context.Context, raw string, client domain.Clien
 	}
 	if c.Type == domain.Access {
 		return c.Type, s.checkAccess(ctx, c, client)
+	}
+	if err := checkKey(c, client); err != nil {
+		return c.Type, err
 	}
 	if c.DeviceID != client.DeviceID {
 		return c.Type, fmt.Errorf("%w: device", domain.ErrClientMismatch)
@@ -271,6 +285,9 @@ func (s *Service[U]) checkRefreshSession(sess domain.Session, c domain.Claims, n
 	if sess.UserID != c.Subject || !sess.RevokedAt.IsZero() {
 		return fmt.Errorf("%w: session ended", domain.ErrRevoked)
 	}
+	if sess.JKT != c.JKT {
+		return fmt.Errorf("%w: the session is bound to another key", domain.ErrKeyMismatch)
+	}
 	if !sess.Active(now, s.cfg.IdleTimeout) {
 		return fmt.Errorf("%w: session ended", domain.ErrExpired)
 	}
@@ -298,6 +315,9 @@ func (s *Service[U]) refresh(ctx context.Context, raw string, client domain.Clie
 	}
 	client, err = cleanClient(client)
 	if err != nil {
+		return Pair{}, err
+	}
+	if err := checkKey(c, client); err != nil {
 		return Pair{}, err
 	}
 	if c.DeviceID != client.DeviceID {
@@ -558,6 +578,9 @@ func cleanClient(c domain.ClientInfo) (domain.ClientInfo, error) {
 	if len(c.DeviceID) > MaxDeviceIDLen || !utf8.ValidString(c.DeviceID) {
 		return c, fmt.Errorf("%w: device id must be at most %d bytes of UTF-8", domain.ErrInvalidArgument, MaxDeviceIDLen)
 	}
+	if len(c.JKT) > MaxJKTLen || !utf8.ValidString(c.JKT) {
+		return c, fmt.Errorf("%w: key thumbprint must be at most %d bytes of UTF-8", domain.ErrInvalidArgument, MaxJKTLen)
+	}
 	name := strings.ToValidUTF8(c.DeviceName, "\uFFFD")
 	if len(name) > MaxDeviceNameLen {
 		name = name[:MaxDeviceNameLen]
@@ -565,6 +588,23 @@ func cleanClient(c domain.ClientInfo) (domain.ClientInfo, error) {
 	}
 	c.DeviceName = name
 	return c, nil
+}
+
+// checkKey checks a token's DPoP binding against the key the request
+// proved: a bound token needs a proof by its key, and a proof comes only
+// with a bound token, so that a client that signs its requests never
+// silently falls back to a token anyone holding it could use.
+func checkKey(c domain.Claims, client domain.ClientInfo) error {
+	if c.JKT == client.JKT {
+		return nil
+	}
+	if client.JKT == "" {
+		return fmt.Errorf("%w: the token is DPoP-bound and the request carries no proof", domain.ErrKeyMismatch)
+	}
+	if c.JKT == "" {
+		return fmt.Errorf("%w: the token is not DPoP-bound", domain.ErrKeyMismatch)
+	}
+	return fmt.Errorf("%w: the proof is signed by another key", domain.ErrKeyMismatch)
 }
 
 func indexSession(sessions []domain.Session, id string) int {

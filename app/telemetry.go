@@ -29,7 +29,7 @@ var Outcomes = outcomeNames[:]
 var outcomeNames = [...]string{
 	"ok", "invalid_request", "invalid_credentials", "invalid_token", "token_expired",
 	"token_revoked", "wrong_token_type", "client_mismatch", "refresh_reused",
-	"device_limit_reached", "not_found", "unavailable",
+	"device_limit_reached", "not_found", "unavailable", "invalid_dpop_proof",
 }
 
 // outcomeErrors maps each sentinel to its index in Outcomes. The first
@@ -46,6 +46,7 @@ var outcomeErrors = []struct {
 	{domain.ErrRevoked, 5},
 	{domain.ErrWrongTokenType, 6},
 	{domain.ErrClientMismatch, 7},
+	{domain.ErrKeyMismatch, 12},
 	{domain.ErrRefreshReused, 8},
 	{domain.ErrInvalidCredentials, 2},
 	{domain.ErrDeviceLimitReached, 9},

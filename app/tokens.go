@@ -32,7 +32,7 @@ func (s *Service[U]) decode(raw string, user any) (domain.Claims, error) {
 // mint signs (and encrypts) the tokens of a session.
 func (s *Service[U]) mint(sess domain.Session, user U, accessGen, refreshGen string, withRefresh bool) (Pair, error) {
 	now := s.cfg.Now()
-	pair := Pair{SessionID: sess.ID, IssuedAt: now}
+	pair := Pair{SessionID: sess.ID, IssuedAt: now, JKT: sess.JKT}
 	c := domain.Claims{
 		Issuer:     s.cfg.Issuer,
 		Audience:   s.cfg.Audience,
@@ -46,6 +46,7 @@ func (s *Service[U]) mint(sess domain.Session, user U, accessGen, refreshGen str
 		Generation: accessGen,
 		IP:         sess.IP,
 		DeviceID:   sess.DeviceID,
+		JKT:        sess.JKT,
 	}
 	var usr any // user claims travel in the token only when read from it
 	if s.cfg.UserFromToken {

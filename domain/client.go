@@ -10,6 +10,11 @@ type ClientInfo struct {
 	IP         netip.Addr
 	DeviceID   string
 	DeviceName string
+	// JKT is the RFC 7638 thumbprint of the DPoP key (RFC 9449) whose
+	// possession the request proved with a valid proof; empty when it
+	// proved none. A login binds the new session and its tokens to it; a
+	// bound token is accepted only from a request proving the same key.
+	JKT string
 }
 
 // IPBinding says how strictly an access token is tied to its client IP.

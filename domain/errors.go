@@ -21,6 +21,12 @@ var (
 	ErrWrongTokenType = errors.New("jwtauth: wrong token type")
 	// ErrClientMismatch: the token is bound to another IP or device.
 	ErrClientMismatch = errors.New("jwtauth: token bound to another client")
+	// ErrKeyMismatch: the token is bound to a DPoP key (cnf.jkt) and the
+	// request proved possession of another key or of none (a bound token
+	// used as a Bearer token), or the request proved a key for a token
+	// that is not bound. Transports answer it as RFC 9449's
+	// invalid_dpop_proof.
+	ErrKeyMismatch = errors.New("jwtauth: token bound to another key")
 	// ErrDeviceLimitReached: the account is at its device limit and the
 	// policy is "reject".
 	ErrDeviceLimitReached = errors.New("jwtauth: device limit reached")

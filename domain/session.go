@@ -25,6 +25,9 @@ type Session struct {
 	RotatedAt time.Time
 	// RevokedAt is when the session was revoked (zero: not revoked).
 	RevokedAt time.Time
+	// JKT is the thumbprint of the DPoP key the session is bound to
+	// (cnf.jkt of its tokens); empty when it is not bound.
+	JKT string
 }
 
 // Active reports whether the session is usable at now: not revoked, not

@@ -15,7 +15,7 @@ type UserChange struct {
 	NewAccessGeneration  string
 	NewRefreshGeneration string
 	// Put inserts sessions, or replaces them by id; a revoked session
-	// stays revoked.
+	// stays revoked, and a session's DPoP key (JKT) never changes.
 	Put []domain.Session
 	// Revoke marks these sessions (of this user) revoked at RevokedAt.
 	Revoke    []string

@@ -101,7 +101,7 @@ func (s *Store) activeLocked(userID string) []domain.Session {
 // UpdateUser implements ports.Store. A Put may not move a session to
 // another user (domain.ErrInvalidArgument), and a revoked session it
 // replaces stays revoked, so that a Put built from a stale read cannot
-// revive it; a Revoke without RevokedAt is revoked at time.Now.
+// revive it, and keeps its DPoP key; a Revoke without RevokedAt is revoked at time.Now.
 func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) error {
 	if err := ctx.Err(); err != nil {
 		return unavailable(err)
@@ -163,8 +163,11 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(domain.Us
 	}
 	for _, sess := range change.Put {
 		sess.UserID = userID
-		if old, ok := s.sessions[sess.ID]; ok && !old.RevokedAt.IsZero() {
-			sess.RevokedAt = old.RevokedAt
+		if old, ok := s.sessions[sess.ID]; ok {
+			sess.JKT = old.JKT
+			if !old.RevokedAt.IsZero() {
+				sess.RevokedAt = old.RevokedAt
+			}
 		}
 		s.sessions[sess.ID] = sess
 		s.index(sess)

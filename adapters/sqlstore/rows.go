@@ -61,7 +61,7 @@ func (t *dbTime) parse(s string) error {
 }
 
 // sessionColumns are the columns sessionRow scans, in table order.
-const sessionColumns = `id, user_id, device_id, device_name, ip, created_at, last_seen_at, expires_at, refresh_counter, rotated_at, revoked_at`
+const sessionColumns = `id, user_id, device_id, device_name, ip, created_at, last_seen_at, expires_at, refresh_counter, rotated_at, revoked_at, jkt`
 
 // sessionRow is one row of the sessions table.
 type sessionRow struct {
@@ -76,6 +76,7 @@ type sessionRow struct {
 	RefreshCounter int64  `db:"refresh_counter"`
 	RotatedAt      dbTime `db:"rotated_at"`
 	RevokedAt      dbTime `db:"revoked_at"`
+	JKT            string `db:"jkt"`
 }
 
 // session converts r. An unparsable IP (never written by this package)
@@ -98,6 +99,7 @@ func (r sessionRow) session() domain.Session {
 		RefreshCounter: counter,
 		RotatedAt:      r.RotatedAt.Time,
 		RevokedAt:      r.RevokedAt.Time,
+		JKT:            r.JKT,
 	}
 }
 
@@ -115,7 +117,7 @@ func sessionArgs(s domain.Session) ([]any, error) {
 	return []any{
 		s.ID, s.UserID, s.DeviceID, s.DeviceName, ip,
 		timeArg(s.CreatedAt), timeArg(s.LastSeenAt), timeArg(s.ExpiresAt),
-		int64(s.RefreshCounter), nullTimeArg(s.RotatedAt), nullTimeArg(s.RevokedAt),
+		int64(s.RefreshCounter), nullTimeArg(s.RotatedAt), nullTimeArg(s.RevokedAt), s.JKT,
 	}, nil
 }
 

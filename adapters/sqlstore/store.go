@@ -158,10 +158,11 @@ ON CONFLICT (user_id, token_type) DO NOTHING`),
 WHERE user_id = ? ORDER BY token_type` + d.lockUser),
 		setGeneration: d.rebind(`UPDATE jwtauth_user_auth SET generation = ?, updated_at = ?
 WHERE user_id = ? AND token_type = ?`),
-		// A session id never moves to another user, and a revoked session
-		// stays revoked: a Put built from a stale read cannot revive it.
+		// A session id never moves to another user, a revoked session
+		// stays revoked (a Put built from a stale read cannot revive it),
+		// and its DPoP key never changes.
 		putSession: d.rebind(`INSERT INTO jwtauth_sessions (` + sessionColumns + `)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     device_id = excluded.device_id,
     device_name = excluded.device_name,

@@ -42,6 +42,7 @@ func StoreSuite(t *testing.T, newStore NewStore) {
 		{"Put/round trips every field", s.putRoundTrip},
 		{"Put/replaces by id", s.putReplaces},
 		{"Put/never revives a revoked session", s.putKeepsRevoked},
+		{"Put/never changes a session's DPoP key", s.putKeepsKey},
 		{"Revoke/marks revoked", s.revokeMarksRevoked},
 		{"Revoke/leaves other users' sessions alone", s.revokeOtherUser},
 		{"Session/unknown id is not found", s.sessionNotFound},
@@ -328,6 +329,9 @@ func (s storeSuite) putRoundTrip(t *testing.T) {
 	revoked := newSession("alice", "revoked", base)
 	revoked.RevokedAt = base.Add(3 * time.Hour)
 
+	bound := newSession("alice", "dpop", base)
+	bound.JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+
 	tests := []struct {
 		name string
 		sess domain.Session
@@ -339,6 +343,7 @@ func (s storeSuite) putRoundTrip(t *testing.T) {
 		{"invalid ip", noIP, true},
 		{"large counter", big, true},
 		{"revoked", revoked, false},
+		{"DPoP-bound", bound, true},
 	}
 	st := s.newStore(t, nil)
 	for _, tt := range tests {
@@ -401,6 +406,27 @@ func (s storeSuite) putKeepsRevoked(t *testing.T) {
 	want.RevokedAt = at
 	assertSession(t, want, got) // still revoked, other fields replaced
 	assert.Empty(t, liveIDs(t, st, "alice"))
+}
+
+// putKeepsKey: a Put never rebinds a session to another DPoP key, nor
+// unbinds it.
+func (s storeSuite) putKeepsKey(t *testing.T) {
+	st := s.newStore(t, nil)
+	sess := newSession("alice", "phone", base)
+	sess.JKT = "key-1"
+	put(t, st, "alice", sess)
+	for _, jkt := range []string{"key-2", ""} {
+		next := sess
+		next.JKT = jkt
+		next.RefreshCounter++
+		put(t, st, "alice", next)
+		got, err := st.Session(t.Context(), sess.ID)
+		require.NoError(t, err)
+		want := next
+		want.JKT = "key-1"
+		assertSession(t, want, got)
+		sess = next
+	}
 }
 
 func (s storeSuite) revokeMarksRevoked(t *testing.T) {

@@ -93,8 +93,11 @@ func (s *refStore) UpdateUser(ctx context.Context, userID string, fn func(domain
 	}
 	s.gens[userID] = gens
 	for _, sess := range change.Put {
-		if old, ok := s.sessions[sess.ID]; ok && !old.RevokedAt.IsZero() {
-			sess.RevokedAt = old.RevokedAt // a revoked session stays revoked
+		if old, ok := s.sessions[sess.ID]; ok {
+			sess.JKT = old.JKT // the key never changes
+			if !old.RevokedAt.IsZero() {
+				sess.RevokedAt = old.RevokedAt // a revoked session stays revoked
+			}
 		}
 		s.sessions[sess.ID] = sess
 	}

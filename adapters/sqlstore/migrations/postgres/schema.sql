@@ -14,7 +14,8 @@ CREATE TABLE jwtauth_user_auth (
     CONSTRAINT jwtauth_user_auth_token_type_check CHECK (token_type IN ('access', 'refresh'))
 );
 
--- One row per device login. No token is stored, only metadata.
+-- One row per device login. No token is stored, only metadata; jkt is the
+-- thumbprint of the DPoP key the session is bound to ('' when unbound).
 CREATE TABLE jwtauth_sessions (
     id              text        NOT NULL,
     user_id         text        NOT NULL,
@@ -27,6 +28,7 @@ CREATE TABLE jwtauth_sessions (
     refresh_counter bigint      NOT NULL DEFAULT 0,
     rotated_at      timestamptz NULL,
     revoked_at      timestamptz NULL,
+    jkt             text        NOT NULL DEFAULT '',
     CONSTRAINT jwtauth_sessions_pkey PRIMARY KEY (id),
     CONSTRAINT jwtauth_sessions_refresh_counter_check CHECK (refresh_counter >= 0)
 );

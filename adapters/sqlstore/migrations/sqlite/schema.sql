@@ -15,7 +15,8 @@ CREATE TABLE jwtauth_user_auth (
     PRIMARY KEY (user_id, token_type)
 ) STRICT;
 
--- One row per device login. No token is stored, only metadata.
+-- One row per device login. No token is stored, only metadata; jkt is the
+-- thumbprint of the DPoP key the session is bound to ('' when unbound).
 CREATE TABLE jwtauth_sessions (
     id              TEXT    NOT NULL PRIMARY KEY,
     user_id         TEXT    NOT NULL,
@@ -27,7 +28,8 @@ CREATE TABLE jwtauth_sessions (
     expires_at      TEXT    NOT NULL,
     refresh_counter INTEGER NOT NULL DEFAULT 0 CHECK (refresh_counter >= 0),
     rotated_at      TEXT    NULL,
-    revoked_at      TEXT    NULL
+    revoked_at      TEXT    NULL,
+    jkt             TEXT    NOT NULL DEFAULT ''
 ) STRICT;
 
 -- A user's live sessions, oldest first (Sessions, UpdateUser): revoked

@@ -1,0 +1,4 @@
+-- jwtauth schema version 3 (SQLite): a session records the thumbprint of
+-- the DPoP key (RFC 9449) it is bound to; '' for the unbound sessions
+-- that exist before it.
+ALTER TABLE jwtauth_sessions ADD COLUMN jkt TEXT NOT NULL DEFAULT '';
