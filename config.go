@@ -22,6 +22,7 @@ import (
 	"github.com/jwtauth/jwtauth/adapters/jwe"
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/dpop"
 )
 
 // Secret is key material. It prints as "[redacted]" so that a Config can be
@@ -150,7 +151,36 @@ type Config struct {
 	// ClockSkew: JWTAUTH_CLOCK_SKEW, default 5s. The clock skew between
 	// instances tolerated on a token's nbf and iat (0: none); exp has none.
 	ClockSkew time.Duration
+	// DPoP: JWTAUTH_DPOP, off (default), allowed (a login or refresh with
+	// a DPoP proof binds the session to its key) or required (every
+	// login, refresh and authenticated request needs a proof). See
+	// docs/dpop.md.
+	DPoP DPoPMode
+	// DPoPAlgs: JWTAUTH_DPOP_ALGS, default ES256,EdDSA: the proof
+	// algorithms accepted (asymmetric only; none and HS* are refused).
+	DPoPAlgs []string
+	// DPoPMaxAge: JWTAUTH_DPOP_MAX_AGE, default 60s: how old a proof's iat
+	// may be, and so how long its jti is remembered against replay.
+	DPoPMaxAge time.Duration
+	// DPoPNonce: JWTAUTH_DPOP_NONCE, default false: require server nonces
+	// (RFC 9449 §8). They are stateless, made with a key derived from
+	// JWTAUTH_SIGNING_KEY, so every instance accepts every instance's.
+	DPoPNonce bool
+	// PublicURL: JWTAUTH_PUBLIC_URL, the external base URL
+	// (https://auth.example.com[/prefix]) DPoP proofs' htu is checked
+	// against behind a proxy; unset: the URL each request arrived at.
+	PublicURL string
 }
+
+// DPoPMode is the JWTAUTH_DPOP setting.
+type DPoPMode string
+
+// The DPoP modes.
+const (
+	DPoPOff      DPoPMode = "off"
+	DPoPAllowed  DPoPMode = "allowed"
+	DPoPRequired DPoPMode = "required"
+)
 
 // DefaultDemoUsers is the built-in demo account of the reference server,
 // refused in production.
@@ -185,6 +215,9 @@ func DefaultConfig() Config {
 		CookieSameSite:    http.SameSiteLaxMode,
 		CookieSecure:      true,
 		ClockSkew:         5 * time.Second,
+		DPoP:              DPoPOff,
+		DPoPAlgs:          slices.Clone(dpop.DefaultAlgorithms),
+		DPoPMaxAge:        dpop.DefaultMaxAge,
 	}
 }
 
@@ -311,12 +344,20 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 	l.duration("JWTAUTH_CLOCK_SKEW", &c.ClockSkew, true)
-	// DPoP binding is not wired into the service yet (adapters/dpop holds
-	// the validator and client): a deployment asking for it must not
-	// silently get plain bearer tokens.
-	if v, ok := l.get("JWTAUTH_DPOP"); ok && !strings.EqualFold(v, "off") {
-		l.fail("JWTAUTH_DPOP", fmt.Errorf("%q is not available yet: sender-constrained tokens are not wired into login and authentication; only off is accepted", v))
+	if v, ok := l.get("JWTAUTH_DPOP"); ok {
+		switch m := DPoPMode(strings.ToLower(v)); m {
+		case DPoPOff, DPoPAllowed, DPoPRequired:
+			c.DPoP = m
+		default:
+			l.fail("JWTAUTH_DPOP", fmt.Errorf("%q is not off, allowed or required", v))
+		}
 	}
+	if v, ok := l.get("JWTAUTH_DPOP_ALGS"); ok {
+		c.DPoPAlgs = splitList(v)
+	}
+	l.duration("JWTAUTH_DPOP_MAX_AGE", &c.DPoPMaxAge, false)
+	l.boolean("JWTAUTH_DPOP_NONCE", &c.DPoPNonce)
+	l.str("JWTAUTH_PUBLIC_URL", &c.PublicURL)
 	if l.err != nil {
 		return Config{}, l.err
 	}
@@ -343,9 +384,7 @@ var variables = []string{
 	// Observability.
 	"JWTAUTH_METRICS_ADDR",
 	// DPoP.
-	// Only JWTAUTH_DPOP for now (off only): the other DPoP settings do not
-	// exist yet, so setting them warns like any unknown name.
-	"JWTAUTH_DPOP",
+	"JWTAUTH_DPOP", "JWTAUTH_DPOP_ALGS", "JWTAUTH_DPOP_MAX_AGE", "JWTAUTH_DPOP_NONCE", "JWTAUTH_PUBLIC_URL",
 	// Tests.
 	"JWTAUTH_TEST_DATABASE_URL",
 }
@@ -429,6 +468,9 @@ func (c Config) Validate() error {
 	minKey := map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}[c.SigningAlg]
 	if c.SigningKey != nil && len(c.SigningKey) < minKey {
 		return bad("JWTAUTH_SIGNING_KEY", fmt.Sprintf("must be at least %d bytes for %s (base64-encoded)", minKey, c.SigningAlg))
+	}
+	if err := c.checkDPoP(); err != nil {
+		return err
 	}
 	if c.DatabaseURL != "" && !IsPostgresURL(c.DatabaseURL) {
 		return bad("JWTAUTH_DATABASE_URL", "must be a postgres:// or postgresql:// URL (unset: SQLite in JWTAUTH_DATA_DIR)")

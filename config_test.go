@@ -2,11 +2,14 @@ package jwtauth_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +22,7 @@ import (
 
 	"github.com/jwtauth/jwtauth"
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/dpop"
 )
 
 func env(m map[string]string) func(string) (string, bool) {
@@ -344,16 +348,60 @@ func TestWarningsOnceForEncryptionOff(t *testing.T) {
 	assert.Contains(t, w[0], "JWTAUTH_ENCRYPT")
 }
 
-// DPoP is not wired into the service yet: asking for it must stop start-up
-// rather than silently issue plain bearer tokens.
-func TestDPoPNotYetAvailableFailsClosed(t *testing.T) {
-	for _, v := range []string{"allowed", "required", "on"} {
-		_, err := jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_DPOP": v}))
-		require.ErrorIs(t, err, jwtauth.ErrConfig, v)
-		assert.Contains(t, err.Error(), "JWTAUTH_DPOP")
-	}
-	_, err := jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_DPOP": "off"}))
+// The DPoP variables: each bad value stops start-up naming its variable.
+func TestDPoPConfig(t *testing.T) {
+	c, err := jwtauth.LoadConfig(env(nil))
 	require.NoError(t, err)
+	assert.Equal(t, jwtauth.DPoPOff, c.DPoP)
+	v, err := c.DPoPValidator()
+	require.NoError(t, err)
+	assert.Nil(t, v, "off: no validator")
+
+	c, err = jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_DPOP": "Required", "JWTAUTH_DPOP_ALGS": "ES256, ES384",
+		"JWTAUTH_DPOP_MAX_AGE": "30s", "JWTAUTH_DPOP_NONCE": "true", "JWTAUTH_PUBLIC_URL": "https://auth.example.com/api"}))
+	require.NoError(t, err)
+	assert.Equal(t, jwtauth.DPoPRequired, c.DPoP)
+	assert.Equal(t, []string{"ES256", "ES384"}, c.DPoPAlgs)
+	assert.Equal(t, 30*time.Second, c.DPoPMaxAge)
+	_, err = c.DPoPValidator()
+	require.ErrorIs(t, err, jwtauth.ErrConfig, "nonces need the signing key")
+	c.SigningKey = bytes.Repeat([]byte{7}, 32)
+	v, err = c.DPoPValidator()
+	require.NoError(t, err)
+	assert.Equal(t, "ES256 ES384", v.Algorithms())
+	assert.True(t, v.NoncesRequired())
+
+	// Nonces are stateless: another instance with the same signing key
+	// accepts them, one with another key does not.
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tr, err := dpop.NewTransport(key, nil)
+	require.NoError(t, err)
+	target := &url.URL{Scheme: "https", Host: "auth.example.com", Path: "/api/auth/login"}
+	proof, err := tr.Proof("POST", target.String(), "", v.Nonce())
+	require.NoError(t, err)
+	other, err := c.DPoPValidator()
+	require.NoError(t, err)
+	_, err = other.Validate(proof, "POST", target, "")
+	require.NoError(t, err, "a nonce of another instance")
+	c.SigningKey = bytes.Repeat([]byte{8}, 32)
+	stranger, err := c.DPoPValidator()
+	require.NoError(t, err)
+	_, err = stranger.Validate(proof, "POST", target, "")
+	require.ErrorIs(t, err, dpop.ErrUseNonce)
+
+	for name, value := range map[string]string{
+		"JWTAUTH_DPOP": "on", "JWTAUTH_DPOP_ALGS": "HS256", "JWTAUTH_DPOP_MAX_AGE": "soon",
+		"JWTAUTH_DPOP_NONCE": "maybe", "JWTAUTH_PUBLIC_URL": "ftp://auth.example.com",
+	} {
+		_, err := jwtauth.LoadConfig(env(map[string]string{name: value}))
+		require.ErrorIs(t, err, jwtauth.ErrConfig, name)
+		assert.Contains(t, err.Error(), name)
+	}
+	for _, alg := range []string{"none", "HS512", "RS1"} {
+		_, err := jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_DPOP_ALGS": alg}))
+		require.ErrorIs(t, err, jwtauth.ErrConfig, alg)
+	}
 }
 
 // A device limit above the session cap would never apply its policy.

@@ -2,6 +2,7 @@ package echoauth
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -12,6 +13,7 @@ import (
 	"github.com/jwtauth/jwtauth/adapters/internal/web"
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/dpop"
 )
 
 // Config configures Auth. Only Service is required.
@@ -67,6 +69,23 @@ type Config[U any] struct {
 	// Optional. Default value false (Secure).
 	CookieInsecure bool
 
+	// DPoP turns on sender-constrained tokens (RFC 9449; see package
+	// dpop and docs/dpop.md): a login or refresh carrying a valid DPoP
+	// proof binds the session and its tokens to the proof's key
+	// (token_type "DPoP"), and a bound access token is accepted only as
+	// "Authorization: DPoP <token>" with a proof by that key. Proof
+	// errors are 401 invalid_dpop_proof or use_dpop_nonce with a
+	// WWW-Authenticate: DPoP challenge (400 on login and refresh).
+	// Optional. Default nil: off (the DPoP scheme is unknown, DPoP
+	// headers are ignored).
+	DPoP *dpop.Validator
+
+	// DPoPRequired refuses logins, refreshes and authenticated requests
+	// without a valid proof, and browser-group logins (their cookies
+	// cannot be bound). Only with DPoP.
+	// Optional. Default false.
+	DPoPRequired bool
+
 	// AllowedOrigins are origins ("https://app.example.com") whose
 	// cross-origin requests pass the CSRF check besides same-origin ones.
 	// Optional. Default none.
@@ -95,6 +114,10 @@ func New[U any](cfg Config[U]) (*Auth[U], error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.DPoPRequired && cfg.DPoP == nil {
+		return nil, fmt.Errorf("%w: echoauth: Config.DPoPRequired needs Config.DPoP", domain.ErrInvalidArgument)
+	}
+	h.DPoP = web.DPoP{Validator: cfg.DPoP, Required: cfg.DPoPRequired}
 	b, err := web.NewBrowser("echoauth", web.BrowserConfig{
 		Cookies:        web.CookieConfig{SameSite: cfg.CookieSameSite, Insecure: cfg.CookieInsecure},
 		AllowedOrigins: cfg.AllowedOrigins,

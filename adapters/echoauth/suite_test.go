@@ -18,7 +18,8 @@ func TestContract(t *testing.T) {
 // driver embeds echoauth in an Echo application the way the package doc
 // shows.
 func driver(t *testing.T, env webtest.Env) http.Handler {
-	auth, err := echoauth.New(echoauth.Config[webtest.User]{Service: env.Service, TrustedProxies: env.TrustedProxies})
+	auth, err := echoauth.New(echoauth.Config[webtest.User]{Service: env.Service, TrustedProxies: env.TrustedProxies,
+		DPoP: env.DPoP.Validator, DPoPRequired: env.DPoP.Required})
 	require.NoError(t, err)
 	e := echo.New()
 	g := e.Group("/auth")

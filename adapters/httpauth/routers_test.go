@@ -58,7 +58,7 @@ func TestContractRouters(t *testing.T) {
 	for name, mount := range routers {
 		t.Run(name, func(t *testing.T) {
 			webtest.Run(t, webtest.MemoryBackend, func(t *testing.T, env webtest.Env) http.Handler {
-				auth, err := httpauth.New(httpauth.Config[webtest.User]{Service: env.Service, TrustedProxies: env.TrustedProxies})
+				auth, err := httpauth.New(httpauth.Config[webtest.User]{Service: env.Service, TrustedProxies: env.TrustedProxies, DPoP: env.DPoP.Validator, DPoPRequired: env.DPoP.Required})
 				require.NoError(t, err)
 				return mount(auth, loginHandler(auth), meHandler)
 			})

@@ -18,7 +18,8 @@ func TestContract(t *testing.T) {
 // driver embeds httpauth in a standard library ServeMux the way the
 // package doc shows.
 func driver(t *testing.T, env webtest.Env) http.Handler {
-	auth, err := httpauth.New(httpauth.Config[webtest.User]{Service: env.Service, TrustedProxies: env.TrustedProxies})
+	auth, err := httpauth.New(httpauth.Config[webtest.User]{Service: env.Service, TrustedProxies: env.TrustedProxies,
+		DPoP: env.DPoP.Validator, DPoPRequired: env.DPoP.Required})
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", http.StripPrefix("/auth", auth.Handler()))

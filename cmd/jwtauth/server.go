@@ -84,8 +84,15 @@ func newServer(ctx context.Context, cfg jwtauth.Config, log *slog.Logger) (*serv
 		cleanup()
 		return nil, err
 	}
+	dpopValidator, err := cfg.DPoPValidator()
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
 	s.auth, err = echoauth.New(echoauth.Config[DemoUser]{
 		Service:        s.svc,
+		DPoP:           dpopValidator,
+		DPoPRequired:   cfg.DPoP == jwtauth.DPoPRequired,
 		TrustedProxies: cfg.TrustedProxies,
 		DeviceHeader:   cfg.DeviceHeader,
 		CookieSameSite: cfg.CookieSameSite,

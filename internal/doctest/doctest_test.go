@@ -16,9 +16,9 @@ import (
 	// The snippets' packages, linked in so that go test's cache drops a
 	// cached pass when their code changes: the go vet run is invisible to it.
 	_ "github.com/jwtauth/jwtauth"
-	_ "github.com/jwtauth/jwtauth/adapters/dpop"
 	_ "github.com/jwtauth/jwtauth/adapters/echoauth"
 	_ "github.com/jwtauth/jwtauth/adapters/httpauth"
+	_ "github.com/jwtauth/jwtauth/dpop"
 )
 
 // moduleRoot is the module root relative to this package's directory,

@@ -8,36 +8,47 @@ import (
 	"github.com/jwtauth/jwtauth/domain"
 )
 
-// BearerToken returns the token of the request's "Authorization: Bearer
-// <token>" header (RFC 6750 §2.1). The scheme is case-insensitive and is
-// followed by exactly one space and one token that passes
-// domain.Token.Check (1 to domain.MaxTokenLen visible ASCII characters).
+// AuthorizationToken returns the token of the request's "Authorization:
+// Bearer <token>" (RFC 6750 §2.1) or "Authorization: DPoP <token>" (RFC
+// 9449 §7.1) header, and whether the scheme is DPoP. The scheme is
+// case-insensitive and is followed by exactly one space and one token that
+// passes domain.Token.Check (1 to domain.MaxTokenLen visible ASCII
+// characters).
 //
-// No Authorization header, or one of another scheme, is domain.ErrMissingToken.
-// Several Authorization headers, or a Bearer header whose token is empty,
-// too long, or contains spaces or other characters, is an error wrapping
-// domain.ErrMalformed (401 invalid_token).
-func BearerToken(r *http.Request) (string, error) {
+// No Authorization header, or one of another scheme, is
+// domain.ErrMissingToken. Several Authorization headers, or a header of
+// either scheme whose token is empty, too long, or contains spaces or
+// other characters, is an error wrapping domain.ErrMalformed (401
+// invalid_token).
+func AuthorizationToken(r *http.Request) (tok string, isDPoP bool, err error) {
 	vals := r.Header.Values("Authorization")
 	if len(vals) == 0 {
-		return "", domain.ErrMissingToken
+		return "", false, domain.ErrMissingToken
 	}
 	if len(vals) > 1 {
-		return "", fmt.Errorf("%w: several Authorization headers", domain.ErrMalformed)
+		return "", false, fmt.Errorf("%w: several Authorization headers", domain.ErrMalformed)
 	}
-	const scheme = "Bearer"
 	v := vals[0]
-	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) ||
-		(len(v) > len(scheme) && v[len(scheme)] != ' ') {
-		return "", domain.ErrMissingToken
+	scheme := "Bearer"
+	if hasScheme(v, TokenTypeDPoP) {
+		scheme, isDPoP = TokenTypeDPoP, true
+	} else if !hasScheme(v, scheme) {
+		return "", false, domain.ErrMissingToken
 	}
-	tok := v[len(scheme):]
+	tok = v[len(scheme):]
 	if tok == "" {
-		return "", fmt.Errorf("%w: empty bearer token", domain.ErrMalformed)
+		return "", false, fmt.Errorf("%w: empty %s token", domain.ErrMalformed, scheme)
 	}
 	tok = tok[1:]
 	if err := domain.Token(tok).Check(); err != nil {
-		return "", fmt.Errorf("bearer token: %w", err)
+		return "", false, fmt.Errorf("%s token: %w", scheme, err)
 	}
-	return tok, nil
+	return tok, isDPoP, nil
+}
+
+// hasScheme reports whether v is scheme, case-insensitively, alone or
+// followed by a space.
+func hasScheme(v, scheme string) bool {
+	return len(v) >= len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) &&
+		(len(v) == len(scheme) || v[len(scheme)] == ' ')
 }

@@ -13,11 +13,12 @@ import (
 	"github.com/jwtauth/jwtauth/domain"
 )
 
-func TestBearerToken(t *testing.T) {
+func TestAuthorizationToken(t *testing.T) {
 	tests := []struct {
 		name    string
 		headers []string
 		want    string
+		dpop    bool
 		wantErr error
 	}{
 		{name: "ok", headers: []string{"Bearer abc.def"}, want: "abc.def"},
@@ -36,6 +37,12 @@ func TestBearerToken(t *testing.T) {
 		{name: "non-ASCII", headers: []string{"Bearer abcé"}, wantErr: domain.ErrMalformed},
 		{name: "too long", headers: []string{"Bearer " + strings.Repeat("a", app.MaxTokenLen+1)}, wantErr: domain.ErrMalformed},
 		{name: "two headers", headers: []string{"Bearer abc", "Bearer def"}, wantErr: domain.ErrMalformed},
+		{name: "DPoP", headers: []string{"DPoP abc.def"}, want: "abc.def", dpop: true},
+		{name: "DPoP case-insensitive", headers: []string{"dpop abc"}, want: "abc", dpop: true},
+		{name: "DPoP alone", headers: []string{"DPoP"}, wantErr: domain.ErrMalformed},
+		{name: "DPoP prefix only", headers: []string{"DPoPabc"}, wantErr: domain.ErrMissingToken},
+		{name: "DPoP two tokens", headers: []string{"DPoP abc def"}, wantErr: domain.ErrMalformed},
+		{name: "DPoP and Bearer headers", headers: []string{"DPoP abc", "Bearer abc"}, wantErr: domain.ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,7 +50,7 @@ func TestBearerToken(t *testing.T) {
 			for _, h := range tt.headers {
 				r.Header.Add("Authorization", h)
 			}
-			got, err := BearerToken(r)
+			got, isDPoP, err := AuthorizationToken(r)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				assert.Empty(t, got)
@@ -51,6 +58,7 @@ func TestBearerToken(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.dpop, isDPoP)
 		})
 	}
 }

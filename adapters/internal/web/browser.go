@@ -107,8 +107,13 @@ type BrowserRefreshResponse struct {
 // refresh cookies and writes the 200 browser login body. When the request
 // has no device header and no usable device cookie, a new random device id
 // is the session's device and is set as the device cookie; an existing one
-// is renewed.
+// is renewed. Browser-group tokens are never DPoP-bound (a DPoP header is
+// ignored), so with DPoP required it refuses to log in (400
+// invalid_dpop_proof).
 func (h *Handlers[U]) BrowserLogin(w http.ResponseWriter, r *http.Request, b Browser, userID string, user U) error {
+	if h.DPoP.Validator != nil && h.DPoP.Required {
+		return h.DPoP.wrap(errBrowserNeedsDPoP, true)
+	}
 	client := h.Resolver.Resolve(r)
 	device := ""
 	if _, ok := h.Resolver.headerDeviceID(r); !ok {
@@ -145,12 +150,16 @@ func (h *Handlers[U]) BrowserRefresh(w http.ResponseWriter, r *http.Request, b B
 	if err != nil {
 		return err
 	}
-	pair, err := h.Service.Refresh(r.Context(), raw, h.Resolver.Resolve(r))
+	client := h.Resolver.Resolve(r)
+	if client.JKT, err = h.DPoP.tokenProof(r, ""); err != nil {
+		return h.DPoP.wrap(err, true)
+	}
+	pair, err := h.Service.Refresh(r.Context(), raw, client)
 	if err != nil {
 		if Classify(err).Status == http.StatusUnauthorized {
 			b.Cookies.clearTokens(w)
 		}
-		return err
+		return h.DPoP.wrap(err, true)
 	}
 	b.Cookies.setTokens(w, pair)
 	WriteJSON(w, http.StatusOK, BrowserRefreshResponse{ExpiresIn: seconds(pair.AccessExpiresAt.Sub(pair.IssuedAt))})

@@ -78,18 +78,18 @@ func TestCookieAttributes(t *testing.T) {
 
 func TestAccessTokenSources(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
-	_, err := AccessToken(r)
+	_, _, err := AccessToken(r)
 	assert.ErrorIs(t, err, domain.ErrMissingToken)
 	r.Header.Set("Cookie", "jwtauth_access=tok")
-	tok, err := AccessToken(r)
+	tok, _, err := AccessToken(r)
 	require.NoError(t, err)
 	assert.Equal(t, "tok", tok)
 	r.Header.Set("Cookie", "jwtauth_access=a; jwtauth_access=b")
-	_, err = AccessToken(r)
+	_, _, err = AccessToken(r)
 	assert.ErrorIs(t, err, domain.ErrMalformed)
 	r.Header.Set("Cookie", "jwtauth_access=tok")
 	r.Header.Set("Authorization", "Basic eA==")
-	_, err = AccessToken(r)
+	_, _, err = AccessToken(r)
 	assert.ErrorIs(t, err, domain.ErrMissingToken, "an Authorization header of another scheme is not a fallback to the cookie")
 }
 

@@ -89,16 +89,18 @@ func newDeviceID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// AccessToken returns the access token of a request: the bearer token of
-// its Authorization header (see BearerToken) or, when it has no
-// Authorization header, the value of its AccessCookie. Neither is
-// domain.ErrMissingToken; a cookie that appears several times, or whose value is
-// not a possible token, is an error wrapping domain.ErrMalformed.
-func AccessToken(r *http.Request) (string, error) {
+// AccessToken returns the access token of a request and whether it came
+// with the DPoP scheme: the token of its Authorization header (see
+// AuthorizationToken) or, when it has no Authorization header, the value
+// of its AccessCookie. Neither is domain.ErrMissingToken; a cookie that
+// appears several times, or whose value is not a possible token, is an
+// error wrapping domain.ErrMalformed.
+func AccessToken(r *http.Request) (tok string, isDPoP bool, err error) {
 	if len(r.Header.Values("Authorization")) > 0 {
-		return BearerToken(r)
+		return AuthorizationToken(r)
 	}
-	return tokenCookie(r, AccessCookie)
+	tok, err = tokenCookie(r, AccessCookie)
+	return tok, false, err
 }
 
 // tokenCookie returns the value of the token cookie name: domain.ErrMissingToken

@@ -7,7 +7,8 @@ import (
 	"github.com/jwtauth/jwtauth/domain"
 )
 
-// TokenType is the "token_type" of token responses (RFC 6750 §4).
+// TokenType is the "token_type" of unbound tokens (RFC 6750 §4); bound
+// ones are TokenTypeDPoP.
 const TokenType = "Bearer"
 
 // LoginResponse is the 200 body of a login.
@@ -58,6 +59,9 @@ type SessionView struct {
 	CreatedAt  string `json:"created_at"`
 	LastSeenAt string `json:"last_seen_at"`
 	Current    bool   `json:"current"`
+	// DPoPJKT is the thumbprint of the DPoP key the session is bound to,
+	// absent when it is not bound.
+	DPoPJKT string `json:"dpop_jkt,omitempty"`
 }
 
 // NewLoginResponse returns the login body of pair at now.
@@ -65,7 +69,7 @@ func NewLoginResponse(pair app.Pair, now time.Time) LoginResponse {
 	return LoginResponse{
 		AccessToken:      pair.AccessToken,
 		RefreshToken:     pair.RefreshToken,
-		TokenType:        TokenType,
+		TokenType:        tokenType(pair.JKT),
 		ExpiresIn:        seconds(pair.AccessExpiresAt.Sub(now)),
 		RefreshExpiresIn: seconds(pair.RefreshExpiresAt.Sub(now)),
 		SessionID:        pair.SessionID,
@@ -76,7 +80,7 @@ func NewLoginResponse(pair app.Pair, now time.Time) LoginResponse {
 func NewRefreshResponse(pair app.Pair, now time.Time) RefreshResponse {
 	r := RefreshResponse{
 		AccessToken: pair.AccessToken,
-		TokenType:   TokenType,
+		TokenType:   tokenType(pair.JKT),
 		ExpiresIn:   seconds(pair.AccessExpiresAt.Sub(now)),
 	}
 	if pair.RefreshToken != "" {
@@ -98,6 +102,7 @@ func NewSessionViews(sessions []domain.Session, current string) []SessionView {
 			CreatedAt:  rfc3339(s.CreatedAt),
 			LastSeenAt: rfc3339(s.LastSeenAt),
 			Current:    s.ID == current,
+			DPoPJKT:    s.JKT,
 		}
 		if s.IP.IsValid() {
 			v.IP = s.IP.String()

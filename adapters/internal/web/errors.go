@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/dpop"
 )
 
 // Transport errors, beside the domain sentinels.
@@ -55,6 +56,15 @@ type Problem struct {
 	Description string // the "error_description" member: fixed text
 	// NoCredentials adds the realm to the challenge (RFC 6750 §3.1).
 	NoCredentials bool
+	// DPoP makes the challenge a DPoP one (RFC 9449 §7.1) with the error;
+	// otherwise, when Algs is set (DPoP is on), a DPoP challenge without
+	// an error follows the Bearer one.
+	DPoP bool
+	// Algs are the accepted DPoP proof algorithms, space-separated ("":
+	// DPoP is off).
+	Algs string
+	// Nonce, when set, is sent as DPoP-Nonce (RFC 9449 §8).
+	Nonce string
 	// Known is false for errors matching no table entry (logged, 503).
 	Known bool
 }
@@ -80,6 +90,9 @@ var problems = []struct {
 	{domain.ErrRevoked, Problem{Status: http.StatusUnauthorized, Code: CodeTokenRevoked, Description: "the token has been revoked"}},
 	{domain.ErrWrongTokenType, Problem{Status: http.StatusUnauthorized, Code: CodeWrongTokenType, Description: "the token is of the wrong type for this endpoint"}},
 	{domain.ErrClientMismatch, Problem{Status: http.StatusUnauthorized, Code: CodeClientMismatch, Description: "the token is bound to another client"}},
+	{dpop.ErrUseNonce, Problem{Status: http.StatusUnauthorized, Code: CodeUseDPoPNonce, Description: "resend the DPoP proof with the server nonce", DPoP: true}},
+	{dpop.ErrInvalidProof, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidDPoPProof, Description: "the DPoP proof is missing or invalid", DPoP: true}},
+	{domain.ErrKeyMismatch, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidDPoPProof, Description: "the token is bound to another DPoP key or to none", DPoP: true}},
 	{domain.ErrRefreshReused, Problem{Status: http.StatusUnauthorized, Code: CodeRefreshReused, Description: "the refresh token was already used; its session has been revoked"}},
 	{domain.ErrInvalidCredentials, Problem{Status: http.StatusUnauthorized, Code: CodeInvalidCredentials, Description: "invalid username or password"}},
 	{domain.ErrDeviceLimitReached, Problem{Status: http.StatusForbidden, Code: CodeDeviceLimitReached, Description: "the account has reached its device limit"}},
@@ -93,16 +106,21 @@ var problems = []struct {
 var unknownProblem = Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Description: "the service is temporarily unavailable, retry later"}
 
 // Classify returns how err is shown: the first table entry err matches,
-// else a 503 "unavailable" with Known false. err must not be nil.
+// else a 503 "unavailable" with Known false, adjusted for a DPoP-enabled
+// route (see dpopError). err must not be nil.
 func Classify(err error) Problem {
+	p := unknownProblem
 	for _, e := range problems {
 		if errors.Is(err, e.err) {
-			p := e.p
+			p = e.p
 			p.Known = true
-			return p
+			break
 		}
 	}
-	return unknownProblem
+	if de, ok := errors.AsType[*dpopError](err); ok {
+		p = de.adjust(p)
+	}
+	return p
 }
 
 // StatusOf returns the status and code err is answered with (200 and ""
@@ -127,6 +145,13 @@ type ErrorBody struct {
 // the error attribute there; clients that only look for the scheme are
 // unaffected).
 func (p Problem) Challenge() string {
+	if p.DPoP {
+		c := `DPoP error="` + p.Code + `", error_description="` + p.Description + `"`
+		if p.Algs != "" {
+			c += `, algs="` + p.Algs + `"`
+		}
+		return c
+	}
 	if p.NoCredentials {
 		return `Bearer realm="` + Realm + `", error="invalid_token", error_description="` + p.Description + `"`
 	}
@@ -134,13 +159,20 @@ func (p Problem) Challenge() string {
 }
 
 // writeHeaders sets the headers every error response carries: the
-// challenge on 401, Retry-After on 503.
+// challenge on 401 (and, with DPoP on, a DPoP challenge after a Bearer
+// one), Retry-After on 503, DPoP-Nonce when the problem has one.
 func (p Problem) writeHeaders(h http.Header) {
 	switch p.Status {
 	case http.StatusUnauthorized:
 		h.Set("WWW-Authenticate", p.Challenge())
+		if !p.DPoP && p.Algs != "" {
+			h.Add("WWW-Authenticate", `DPoP algs="`+p.Algs+`"`)
+		}
 	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")
+	}
+	if p.Nonce != "" {
+		h.Set("DPoP-Nonce", p.Nonce)
 	}
 }
 

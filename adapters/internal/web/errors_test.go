@@ -17,6 +17,7 @@ import (
 
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/dpop"
 )
 
 func TestClassify(t *testing.T) {
@@ -105,7 +106,7 @@ func TestWriteError(t *testing.T) {
 // Transport errors and a missing token never reach the use cases.
 func TestOutcomesMatchTheErrorTable(t *testing.T) {
 	transport := []error{domain.ErrMissingToken, ErrCrossOrigin, ErrBodyTooLarge, ErrUnsupportedMediaType,
-		ErrRouteNotFound, ErrMethodNotAllowed}
+		ErrRouteNotFound, ErrMethodNotAllowed, dpop.ErrUseNonce, dpop.ErrInvalidProof}
 	codes := []string{"ok"}
 	for _, e := range problems {
 		if slices.Contains(transport, e.err) {

@@ -104,7 +104,7 @@ func FuzzAccessToken(f *testing.F) {
 		}
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Sec-Fetch-Site", site)
-		if tok, err := AccessToken(req); err == nil {
+		if tok, _, err := AccessToken(req); err == nil {
 			if tok == "" || len(tok) > app.MaxTokenLen {
 				t.Fatalf("token of %d bytes accepted", len(tok))
 			}

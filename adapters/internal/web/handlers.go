@@ -18,6 +18,7 @@ import (
 type Handlers[U any] struct {
 	Service  *app.Service[U]
 	Resolver ClientResolver
+	DPoP     DPoP
 }
 
 // NewHandlers validates the settings both adapters' Configs share and
@@ -39,24 +40,38 @@ func NewHandlers[U any](pkg string, svc *app.Service[U], proxies []netip.Prefix,
 }
 
 // Authenticate authenticates the request's access token (AccessToken:
-// the bearer token, else the access cookie) for the request's client (its
-// IP and device id; the device name, which only sessions record, is not
-// derived on this per-request path).
+// the Authorization header's, else the access cookie) for the request's
+// client (its IP, device id and, with the DPoP scheme, the key its proof
+// proves; the device name, which only sessions record, is not derived on
+// this per-request path).
 func (h *Handlers[U]) Authenticate(r *http.Request) (app.Principal[U], error) {
-	raw, err := AccessToken(r)
+	raw, isDPoP, err := AccessToken(r)
 	if err != nil {
-		return app.Principal[U]{}, err
+		return app.Principal[U]{}, h.DPoP.wrap(err, false)
 	}
-	return h.Service.Authenticate(r.Context(), raw, h.Resolver.binding(r))
+	client := h.Resolver.binding(r)
+	if client.JKT, err = h.DPoP.resourceProof(r, raw, isDPoP); err != nil {
+		return app.Principal[U]{}, h.DPoP.wrap(err, false)
+	}
+	p, err := h.Service.Authenticate(r.Context(), raw, client)
+	return p, h.DPoP.wrap(err, false)
 }
 
 // Login issues a token pair for userID (whose credentials the application
-// checked) on the request's client and writes the 200 login body.
+// checked) on the request's client and writes the 200 login body. With a
+// valid DPoP proof the session and its tokens are bound to the proof's
+// key (token_type "DPoP").
 func (h *Handlers[U]) Login(w http.ResponseWriter, r *http.Request, userID string, user U) error {
-	pair, err := h.Service.Login(r.Context(), userID, user, h.Resolver.Resolve(r))
-	if err != nil {
-		return err
+	client := h.Resolver.Resolve(r)
+	var err error
+	if client.JKT, err = h.DPoP.tokenProof(r, ""); err != nil {
+		return h.DPoP.wrap(err, true)
 	}
+	pair, err := h.Service.Login(r.Context(), userID, user, client)
+	if err != nil {
+		return h.DPoP.wrap(err, true)
+	}
+	h.DPoP.setNonce(w)
 	WriteJSON(w, http.StatusOK, NewLoginResponse(pair, pair.IssuedAt))
 	return nil
 }
@@ -70,10 +85,16 @@ func (h *Handlers[U]) Refresh(w http.ResponseWriter, r *http.Request) error {
 	if req.RefreshToken == "" {
 		return fmt.Errorf("%w: refresh_token is required", domain.ErrInvalidArgument)
 	}
-	pair, err := h.Service.Refresh(r.Context(), req.RefreshToken, h.Resolver.Resolve(r))
-	if err != nil {
-		return err
+	client := h.Resolver.Resolve(r)
+	var err error
+	if client.JKT, err = h.DPoP.tokenProof(r, ""); err != nil {
+		return h.DPoP.wrap(err, true)
 	}
+	pair, err := h.Service.Refresh(r.Context(), req.RefreshToken, client)
+	if err != nil {
+		return h.DPoP.wrap(err, true)
+	}
+	h.DPoP.setNonce(w)
 	WriteJSON(w, http.StatusOK, NewRefreshResponse(pair, pair.IssuedAt))
 	return nil
 }
@@ -91,8 +112,15 @@ func (h *Handlers[U]) Verify(w http.ResponseWriter, r *http.Request) error {
 	if req.Token == "" {
 		return fmt.Errorf("%w: token is required", domain.ErrInvalidArgument)
 	}
-	typ, err := h.Service.Verify(r.Context(), req.Token, h.Resolver.Resolve(r))
+	client := h.Resolver.Resolve(r)
+	var err error
+	client.JKT, err = h.DPoP.tokenProof(r, req.Token)
+	var typ domain.TokenType
+	if err == nil {
+		typ, err = h.Service.Verify(r.Context(), req.Token, client)
+	}
 	if err != nil {
+		err = h.DPoP.wrap(err, false)
 		p := Classify(err)
 		if p.Status != http.StatusUnauthorized {
 			return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/dpop"
 )
 
 // Case is one behaviour the HTTP contract promises, checked against a
@@ -24,7 +25,12 @@ type Case struct {
 	// Trusted lists trusted proxies (JWTAUTH_TRUSTED_PROXIES syntax).
 	// Optional. Default none.
 	Trusted string
-	Run     func(t *testing.T, h *H)
+	// DPoP, when set, turns DPoP on with a Validator of this Config.
+	// Optional. Default off.
+	DPoP *dpop.Config
+	// DPoPRequired makes proofs required (with DPoP set).
+	DPoPRequired bool
+	Run          func(t *testing.T, h *H)
 }
 
 var (

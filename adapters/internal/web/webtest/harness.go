@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/jwtauth/jwtauth/adapters/internal/web"
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/dpop"
 	"github.com/jwtauth/jwtauth/ports"
 )
 
@@ -45,6 +47,8 @@ type Env struct {
 	Service *app.Service[User]
 	// TrustedProxies must be passed to the adapter's Config.
 	TrustedProxies []netip.Prefix
+	// DPoP must be passed to the adapter's Config (DPoP, DPoPRequired).
+	DPoP web.DPoP
 }
 
 // Driver returns the handler of one adapter with these routes:
@@ -292,8 +296,9 @@ func (h *H) Do(t *testing.T, r Req) Resp {
 		assert.Equal(t, "1", resp.Header.Get("Retry-After"), "503 without Retry-After")
 	}
 	if resp.Status == http.StatusUnauthorized {
-		assert.True(t, strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer "),
-			"%s %s: 401 without a Bearer challenge", r.Method, r.Path)
+		ch := resp.Header.Get("WWW-Authenticate")
+		assert.True(t, strings.HasPrefix(ch, "Bearer ") || strings.HasPrefix(ch, "DPoP "),
+			"%s %s: 401 without a Bearer or DPoP challenge", r.Method, r.Path)
 	}
 	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") && r.Path != MePath {
 		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"), "%s %s: JSON without no-store", r.Method, r.Path)
@@ -357,6 +362,7 @@ var fixedDescriptions = func() map[string]bool {
 		domain.ErrClientMismatch, domain.ErrRefreshReused, domain.ErrInvalidCredentials,
 		domain.ErrDeviceLimitReached, domain.ErrSessionNotFound, domain.ErrInvalidArgument,
 		web.ErrRouteNotFound, web.ErrMethodNotAllowed, errors.New("unknown"),
+		dpop.ErrInvalidProof, dpop.ErrUseNonce, domain.ErrKeyMismatch,
 	} {
 		m[web.Classify(err).Description] = true
 	}
@@ -366,7 +372,7 @@ var fixedDescriptions = func() map[string]bool {
 // Run runs every case against the adapter built by driver, each on its own
 // real server (httptest, bound to 127.0.0.1) and service.
 func Run(t *testing.T, newBackend func(t testing.TB) Backend, driver Driver) {
-	for _, c := range append(Cases(), browserCases()...) {
+	for _, c := range slices.Concat(Cases(), browserCases(), dpopCases()) {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
 			b := newBackend(t)
@@ -392,7 +398,13 @@ func Run(t *testing.T, newBackend func(t testing.TB) Backend, driver Driver) {
 			require.NoError(t, err)
 			trusted, err := web.ParseTrustedProxies(c.Trusted)
 			require.NoError(t, err)
-			srv := httptest.NewServer(driver(t, Env{Service: svc, TrustedProxies: trusted}))
+			env := Env{Service: svc, TrustedProxies: trusted}
+			if c.DPoP != nil {
+				v, err := dpop.New(*c.DPoP)
+				require.NoError(t, err)
+				env.DPoP = web.DPoP{Validator: v, Required: c.DPoPRequired}
+			}
+			srv := httptest.NewServer(driver(t, env))
 			t.Cleanup(srv.Close)
 			c.Run(t, &H{URL: srv.URL, down: down, clients: map[string]*http.Client{}})
 		})

@@ -244,19 +244,28 @@ func (v *Validator) ValidateRequest(r *http.Request, accessToken string) (Proof,
 }
 
 // RequestURL returns the URL htu must match for r (see ValidateRequest).
+// The path is the one the request arrived with (r.RequestURI on a server
+// request), so that a router that rewrites r.URL.Path, as
+// http.StripPrefix does, does not change it.
 func (v *Validator) RequestURL(r *http.Request) *url.URL {
+	path := r.URL
+	if r.RequestURI != "" {
+		if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
+			path = u
+		}
+	}
 	if v.publicURL != nil {
 		u := *v.publicURL
 		base := strings.TrimSuffix(u.EscapedPath(), "/")
-		u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
-		u.RawPath = base + r.URL.EscapedPath()
+		u.Path = strings.TrimSuffix(u.Path, "/") + path.Path
+		u.RawPath = base + path.EscapedPath()
 		return &u
 	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return &url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath}
+	return &url.URL{Scheme: scheme, Host: r.Host, Path: path.Path, RawPath: path.RawPath}
 }
 
 var b64 = base64.RawURLEncoding.Strict()

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/jwtauth/jwtauth/adapters/dpop"
+	"github.com/jwtauth/jwtauth/dpop"
 )
 
 // A client signs every request with its own key through dpop.Transport;
