@@ -98,10 +98,16 @@ func newServer(ctx context.Context, cfg jwtauth.Config) (s *server, cleanup func
 	if s.svc, err = jwtauth.NewService[AppUser](cfg, backend, s.users); err != nil {
 		return nil, nil, err
 	}
+	dpopValidator, err := cfg.DPoPValidator() // JWTAUTH_DPOP; nil when off
+	if err != nil {
+		return nil, nil, err
+	}
 	s.auth, err = echoauth.New(echoauth.Config[AppUser]{
 		Service:        s.svc,
 		TrustedProxies: cfg.TrustedProxies,
 		DeviceHeader:   cfg.DeviceHeader,
+		DPoP:           dpopValidator,
+		DPoPRequired:   cfg.DPoP == jwtauth.DPoPRequired,
 	})
 	if err != nil {
 		return nil, nil, err
