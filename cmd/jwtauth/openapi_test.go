@@ -141,7 +141,7 @@ func TestOpenAPIResponses(t *testing.T) {
 				assert.Contains(t, op.Responses, "401", "a secured operation answers 401")
 				for _, req := range op.Security {
 					for scheme := range req {
-						assert.Contains(t, []string{"bearer", "accessCookie", "refreshCookie"}, scheme, "security scheme")
+						assert.Contains(t, []string{"bearer", "dpop", "accessCookie", "refreshCookie"}, scheme, "security scheme")
 					}
 				}
 			}
