@@ -243,6 +243,16 @@ func (v *Validator) ValidateRequest(r *http.Request, accessToken string) (Proof,
 	return v.Validate(proof, r.Method, v.RequestURL(r), accessToken)
 }
 
+// CheckRequest is ValidateRequest without remembering the proof (see
+// Check and Spend).
+func (v *Validator) CheckRequest(r *http.Request, accessToken string) (Proof, error) {
+	proof, err := ProofFromHeader(r.Header)
+	if err != nil {
+		return Proof{}, err
+	}
+	return v.Check(proof, r.Method, v.RequestURL(r), accessToken)
+}
+
 // RequestURL returns the URL htu must match for r (see ValidateRequest).
 // The path is the one the request arrived with (r.RequestURI on a server
 // request), so that a router that rewrites r.URL.Path, as
@@ -309,8 +319,36 @@ type claims struct {
 // fragment are ignored) and, when accessToken is not empty, requires ath
 // to be its hash. It remembers the proof's jti, so that the same proof is
 // accepted once within the window. Every error matches ErrInvalidProof,
-// except ErrUseNonce and ErrCacheFull.
+// except ErrUseNonce and ErrCacheFull. It is Check followed by Spend.
 func (v *Validator) Validate(proof, method string, target *url.URL, accessToken string) (Proof, error) {
+	p, err := v.Check(proof, method, target, accessToken)
+	if err != nil {
+		return Proof{}, err
+	}
+	if err := v.Spend(p); err != nil {
+		return Proof{}, err
+	}
+	return p, nil
+}
+
+// Spend remembers a proof Check accepted, so that it is accepted once
+// within the window: it fails with ErrReplay when the proof was spent
+// before, and with ErrCacheFull when the replay cache has no room. A
+// server that checks the proof before it knows whether the request is
+// authorized (a resource request's token, a refresh token) spends it only
+// once the request is, so that requests it refuses take no room in the
+// bounded cache: otherwise anyone with a key of their own could fill it
+// with proofs for made-up tokens and have every proof refused.
+func (v *Validator) Spend(p Proof) error {
+	if p.JKT == "" || p.JTI == "" {
+		return ErrMissingClaim
+	}
+	return v.replay.add(p.JKT, p.JTI, v.now())
+}
+
+// Check is Validate without remembering the proof: every check but
+// replay. Call Spend before acting on the request.
+func (v *Validator) Check(proof, method string, target *url.URL, accessToken string) (Proof, error) {
 	if proof == "" {
 		return Proof{}, ErrMissingProof
 	}
@@ -375,9 +413,6 @@ func (v *Validator) Validate(proof, method string, target *url.URL, accessToken 
 	}
 	if v.nonces != nil && (c.Nonce == nil || !v.nonces.valid(*c.Nonce, now)) {
 		return Proof{}, ErrUseNonce
-	}
-	if err := v.replay.add(jkt, c.JTI, now); err != nil {
-		return Proof{}, err
 	}
 	return Proof{JKT: jkt, Algorithm: hdr.Alg, JTI: c.JTI, IssuedAt: iat, Key: key}, nil
 }

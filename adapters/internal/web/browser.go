@@ -150,8 +150,8 @@ func (h *Handlers[U]) BrowserRefresh(w http.ResponseWriter, r *http.Request, b B
 	if err != nil {
 		return err
 	}
-	client := h.Resolver.Resolve(r)
-	if client.JKT, err = h.DPoP.tokenProof(r, ""); err != nil {
+	client, err := h.refreshClient(r, raw)
+	if err != nil {
 		return h.DPoP.wrap(err, true)
 	}
 	pair, err := h.Service.Refresh(r.Context(), raw, client)

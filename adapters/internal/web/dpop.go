@@ -86,46 +86,51 @@ func (e *dpopError) adjust(p Problem) Problem {
 	return p
 }
 
-// tokenProof validates the DPoP proof of a token request (login,
-// refresh, verify) against the request's method and URL, ath being the
-// hash of accessToken when it is not "", and returns the proved key's
-// thumbprint. Without a DPoP header it returns "" (an unbound login), or
-// the missing-proof error when proofs are required. With DPoP off it
-// always returns "".
-func (d DPoP) tokenProof(r *http.Request, accessToken string) (string, error) {
+// The proofs below are checked, not spent: a handler spends a proof (d.spend)
+// only once the request is known to be authorized, just before acting on
+// it, so that requests it refuses take no room in the validator's bounded
+// replay cache (see dpop.Validator.Spend).
+
+// tokenProof checks the DPoP proof of a token request (login, refresh,
+// verify) against the request's method and URL, ath being the hash of
+// accessToken when it is not "". Without a DPoP header it returns the
+// zero Proof (an unbound request), or the missing-proof error when proofs
+// are required. With DPoP off it always returns the zero Proof.
+func (d DPoP) tokenProof(r *http.Request, accessToken string) (dpop.Proof, error) {
 	if d.Validator == nil {
-		return "", nil
+		return dpop.Proof{}, nil
 	}
 	if len(r.Header.Values("DPoP")) == 0 && !d.Required {
-		return "", nil
+		return dpop.Proof{}, nil
 	}
-	proof, err := d.Validator.ValidateRequest(r, accessToken)
-	if err != nil {
-		return "", err
-	}
-	return proof.JKT, nil
+	return d.Validator.CheckRequest(r, accessToken)
 }
 
-// resourceProof validates the proof of a request that presents an access
+// resourceProof checks the proof of a request that presents an access
 // token: with the DPoP scheme (isDPoP) a proof for the token is required;
 // with Bearer or a cookie the request proves no key, which Required
 // refuses.
-func (d DPoP) resourceProof(r *http.Request, accessToken string, isDPoP bool) (string, error) {
+func (d DPoP) resourceProof(r *http.Request, accessToken string, isDPoP bool) (dpop.Proof, error) {
 	switch {
 	case d.Validator == nil && isDPoP:
-		return "", fmt.Errorf("%w: the DPoP scheme is not enabled", domain.ErrMissingToken)
+		return dpop.Proof{}, fmt.Errorf("%w: the DPoP scheme is not enabled", domain.ErrMissingToken)
 	case d.Validator == nil:
-		return "", nil
+		return dpop.Proof{}, nil
 	case !isDPoP && d.Required:
-		return "", fmt.Errorf("%w: DPoP is required: send Authorization: DPoP with a proof", dpop.ErrMissingProof)
+		return dpop.Proof{}, fmt.Errorf("%w: DPoP is required: send Authorization: DPoP with a proof", dpop.ErrMissingProof)
 	case !isDPoP:
-		return "", nil
+		return dpop.Proof{}, nil
 	}
-	proof, err := d.Validator.ValidateRequest(r, accessToken)
-	if err != nil {
-		return "", err
+	return d.Validator.CheckRequest(r, accessToken)
+}
+
+// spend remembers a checked proof against replay; the zero Proof (none)
+// needs nothing.
+func (d DPoP) spend(p dpop.Proof) error {
+	if p.JKT == "" {
+		return nil
 	}
-	return proof.JKT, nil
+	return d.Validator.Spend(p)
 }
 
 // tokenType is the token_type of tokens bound to jkt.

@@ -50,11 +50,19 @@ func (h *Handlers[U]) Authenticate(r *http.Request) (app.Principal[U], error) {
 		return app.Principal[U]{}, h.DPoP.wrap(err, false)
 	}
 	client := h.Resolver.binding(r)
-	if client.JKT, err = h.DPoP.resourceProof(r, raw, isDPoP); err != nil {
+	proof, err := h.DPoP.resourceProof(r, raw, isDPoP)
+	if err != nil {
 		return app.Principal[U]{}, h.DPoP.wrap(err, false)
 	}
+	client.JKT = proof.JKT
 	p, err := h.Service.Authenticate(r.Context(), raw, client)
-	return p, h.DPoP.wrap(err, false)
+	if err == nil {
+		err = h.DPoP.spend(proof)
+	}
+	if err != nil {
+		return app.Principal[U]{}, h.DPoP.wrap(err, false)
+	}
+	return p, nil
 }
 
 // Login issues a token pair for userID (whose credentials the application
@@ -63,10 +71,14 @@ func (h *Handlers[U]) Authenticate(r *http.Request) (app.Principal[U], error) {
 // key (token_type "DPoP").
 func (h *Handlers[U]) Login(w http.ResponseWriter, r *http.Request, userID string, user U) error {
 	client := h.Resolver.Resolve(r)
-	var err error
-	if client.JKT, err = h.DPoP.tokenProof(r, ""); err != nil {
+	proof, err := h.DPoP.tokenProof(r, "")
+	if err == nil {
+		err = h.DPoP.spend(proof) // the application checked the credentials
+	}
+	if err != nil {
 		return h.DPoP.wrap(err, true)
 	}
+	client.JKT = proof.JKT
 	pair, err := h.Service.Login(r.Context(), userID, user, client)
 	if err != nil {
 		return h.DPoP.wrap(err, true)
@@ -85,9 +97,8 @@ func (h *Handlers[U]) Refresh(w http.ResponseWriter, r *http.Request) error {
 	if req.RefreshToken == "" {
 		return fmt.Errorf("%w: refresh_token is required", domain.ErrInvalidArgument)
 	}
-	client := h.Resolver.Resolve(r)
-	var err error
-	if client.JKT, err = h.DPoP.tokenProof(r, ""); err != nil {
+	client, err := h.refreshClient(r, req.RefreshToken)
+	if err != nil {
 		return h.DPoP.wrap(err, true)
 	}
 	pair, err := h.Service.Refresh(r.Context(), req.RefreshToken, client)
@@ -97,6 +108,24 @@ func (h *Handlers[U]) Refresh(w http.ResponseWriter, r *http.Request) error {
 	h.DPoP.setNonce(w)
 	WriteJSON(w, http.StatusOK, NewRefreshResponse(pair, pair.IssuedAt))
 	return nil
+}
+
+// refreshClient resolves a refresh request's client and its proof's key.
+// A proof is spent only once the refresh token is known to be valid for
+// that key (Verify, which changes nothing), so that refreshes with made-up
+// tokens take no room in the replay cache; a reused token goes on to
+// Refresh, which revokes its session.
+func (h *Handlers[U]) refreshClient(r *http.Request, raw string) (domain.ClientInfo, error) {
+	client := h.Resolver.Resolve(r)
+	proof, err := h.DPoP.tokenProof(r, "")
+	if err != nil || proof.JKT == "" {
+		return client, err
+	}
+	client.JKT = proof.JKT
+	if _, err := h.Service.Verify(r.Context(), raw, client); err != nil && !errors.Is(err, domain.ErrRefreshReused) {
+		return client, err
+	}
+	return client, h.DPoP.spend(proof)
 }
 
 // Verify serves POST /verify {"token"}. A token the service rejects is
@@ -113,11 +142,14 @@ func (h *Handlers[U]) Verify(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("%w: token is required", domain.ErrInvalidArgument)
 	}
 	client := h.Resolver.Resolve(r)
-	var err error
-	client.JKT, err = h.DPoP.tokenProof(r, req.Token)
+	proof, err := h.DPoP.tokenProof(r, req.Token)
+	client.JKT = proof.JKT
 	var typ domain.TokenType
 	if err == nil {
 		typ, err = h.Service.Verify(r.Context(), req.Token, client)
+	}
+	if err == nil {
+		err = h.DPoP.spend(proof)
 	}
 	if err != nil {
 		err = h.DPoP.wrap(err, false)

@@ -223,6 +223,28 @@ func dpopCases() []Case {
 			require.NoError(t, resp.Body.Close())
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
 		}},
+		{Name: "dpop: a refused request does not spend its proof", DPoP: dpopOn, Config: rotate, Run: func(t *testing.T, h *H) {
+			// Otherwise anyone with a key could fill the bounded replay
+			// cache with proofs for made-up tokens.
+			s := newSigner(t, false)
+			forged := "forged.token.of.no.one"
+			proof := s.proof(t, h, http.MethodGet, MePath, forged, "")
+			for range 2 {
+				WantError(t, h.dpopMe(t, forged, proof, local), http.StatusUnauthorized, "invalid_token")
+			}
+			refresh := s.proof(t, h, http.MethodPost, "/auth/refresh", "", "")
+			for range 2 {
+				res := h.Do(t, Req{Method: http.MethodPost, Path: "/auth/refresh", JSON: map[string]string{"refresh_token": forged}, Header: http.Header{"DPoP": {refresh}}})
+				WantError(t, res, http.StatusUnauthorized, "invalid_token")
+			}
+			// A proof for an accepted request is spent.
+			lr := h.dpopLogin(t, s, "alice", local)
+			rt := lr["refresh_token"].(string)
+			for i, want := range []int{http.StatusOK, http.StatusBadRequest} {
+				res := h.Do(t, Req{Method: http.MethodPost, Path: "/auth/refresh", JSON: map[string]string{"refresh_token": rt}, Header: http.Header{"DPoP": {refresh}}})
+				require.Equal(t, want, res.Status, "refresh %d: %s", i, res.Body)
+			}
+		}},
 		{Name: "dpop: one proof sent by many goroutines at once is accepted exactly once", DPoP: dpopOn, Run: func(t *testing.T, h *H) {
 			s := newSigner(t, false)
 			tok := h.dpopLogin(t, s, "alice", local)["access_token"].(string)
