@@ -23,7 +23,9 @@
 // them with SELECT ... FOR UPDATE, so updates of one user serialize while
 // updates of different users run in parallel. On SQLite the transaction
 // takes the database's single write lock (BEGIN IMMEDIATE), so all updates
-// serialize.
+// serialize; within a process they queue, one per user at a time, and
+// those queued together share one transaction, each in a savepoint of its
+// own, so that they pay for one commit (group commit) and fail alone.
 //
 // A session id never moves to another user and a revoked session stays
 // revoked: a UserChange.Put built from a stale read cannot revive it.

@@ -40,10 +40,12 @@ type Store struct {
 	now     func() time.Time
 	timeout time.Duration
 	stmts   preparedStatements
-	// writers, on SQLite, queues this process's UpdateUser transactions
-	// before they take the database's single write lock, whose busy
-	// handler would otherwise let one busy user's writers win again and
-	// again while another's back off for up to 100 ms at a time.
+	// writers, on SQLite, queues this process's UpdateUser calls, one per
+	// user at a time, and makes those queued together in one transaction
+	// (group commit). Without it the write lock's busy handler would let
+	// one busy user's writers win again and again while another's back
+	// off for up to 100 ms at a time, and every update would pay a
+	// commit of its own.
 	writers *writeQueue
 }
 
@@ -110,17 +112,20 @@ func NewPostgres(db *sqlx.DB, opts ...Option) *Store { return newStore(db, postg
 
 // NewSQLite returns a Store on db, a SQLite database (see OpenSQLite).
 // UpdateUser runs in a write transaction, so updates serialize across the
-// whole database (SQLite has a single writer); within the process they
-// queue in arrival order, so one user's stream of updates cannot starve
-// another's. db needs a busy timeout
-// (OpenSQLite sets 10 s); without one, concurrent updates fail with
-// SQLITE_BUSY instead of waiting.
+// whole database (SQLite has a single writer). Within the process they
+// queue, one per user at a time, and those queued together share one
+// transaction and its commit, each within a savepoint of its own (group
+// commit): one user's stream of updates cannot starve another's, and the
+// other's update rides along with the busy user's next one instead of
+// waiting for it. db needs a busy timeout (OpenSQLite sets 10 s); without
+// one, writes outside the queue (Prune, other processes) make updates fail
+// with SQLITE_BUSY instead of waiting.
 func NewSQLite(db *sqlx.DB, opts ...Option) *Store { return newStore(db, sqlite, opts) }
 
 func newStore(db *sqlx.DB, d *dialect, opts []Option) *Store {
 	s := &Store{db: db, dialect: d, channel: DefaultChannel, now: time.Now}
 	if d == sqlite {
-		s.writers = newWriteQueue()
+		s.writers = newWriteQueue(s.runBatch)
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -276,8 +281,11 @@ func (s *Store) pruneBatch(ctx context.Context, before, idleBefore any) (int64, 
 // UpdateUser implements ports.Store. On PostgreSQL it locks the user's two
 // jwtauth_user_auth rows (SELECT ... FOR UPDATE) and sends the invalidation keys
 // with pg_notify in the same transaction; on SQLite it holds the write
-// lock. After the commit it calls the Publisher, if any; should that fail,
-// the change stays committed and the error wraps domain.ErrUnavailable.
+// lock, in a transaction it may share with other users' updates (see
+// NewSQLite), and fn runs on the store's goroutine (a panic of fn is
+// raised again in the caller's). After the commit it calls the Publisher,
+// if any; should that fail, the change stays committed and the error
+// wraps domain.ErrUnavailable.
 //
 // Errors: fn's error as is; domain.ErrInvalidArgument for an empty userID,
 // a nil fn, a malformed generation, a Put session that has no id, belongs
@@ -295,25 +303,13 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(domain.Us
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
+	update := s.updateTx
 	if s.writers != nil {
-		release, err := s.writers.acquire(ctx, userID)
-		if err != nil {
-			return unavailable(ctx, "wait for the write lock", err)
-		}
-		defer release()
+		update = s.updateQueued
 	}
-	stmts := s.prepared(ctx) // before the transaction takes a connection
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return unavailable(ctx, "begin", err)
-	}
-	defer func() { _ = tx.Rollback() }() // no-op after Commit
-	keys, err := s.updateUser(ctx, inTx(tx, stmts), userID, fn)
+	keys, err := update(ctx, userID, fn)
 	if err != nil {
 		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return unavailable(ctx, "commit", err)
 	}
 	if s.pub == nil || len(keys) == 0 {
 		return nil
@@ -324,6 +320,36 @@ func (s *Store) UpdateUser(ctx context.Context, userID string, fn func(domain.Us
 		return fmt.Errorf("%w: sqlstore: change committed but publishing its invalidations failed: %w", domain.ErrUnavailable, err)
 	}
 	return nil
+}
+
+// updateQueued makes UpdateUser's change through the write queue, with
+// userID's turn held.
+func (s *Store) updateQueued(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) ([]string, error) {
+	release, err := s.writers.turn(ctx, userID)
+	if err != nil {
+		return nil, unavailable(ctx, "wait for the write lock", err)
+	}
+	defer release()
+	return s.writers.update(ctx, userID, fn)
+}
+
+// updateTx makes UpdateUser's change in a transaction of its own and
+// returns the invalidation keys of the change.
+func (s *Store) updateTx(ctx context.Context, userID string, fn func(domain.UserAuth) (ports.UserChange, error)) ([]string, error) {
+	stmts := s.prepared(ctx) // before the transaction takes a connection
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, unavailable(ctx, "begin", err)
+	}
+	defer func() { _ = tx.Rollback() }() // no-op after Commit
+	keys, err := s.updateUser(ctx, inTx(tx, stmts), userID, fn)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, unavailable(ctx, "commit", err)
+	}
+	return keys, nil
 }
 
 // updateUser runs UpdateUser's transaction body and returns the
