@@ -232,10 +232,3 @@ func (c *client) dpopMe(t *testing.T, token string, proofs ...string) resp {
 	t.Helper()
 	return c.dpop(t, dpopReq{method: http.MethodGet, path: "/auth/me", scheme: "DPoP", token: token, proofs: proofs})
 }
-
-// dpopRefresh posts refreshToken to /auth/refresh with proofs.
-func (c *client) dpopRefresh(t *testing.T, refreshToken string, proofs ...string) resp {
-	t.Helper()
-	return c.dpop(t, dpopReq{method: http.MethodPost, path: "/auth/refresh", proofs: proofs,
-		body: map[string]string{"refresh_token": refreshToken}})
-}
