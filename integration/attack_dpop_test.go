@@ -311,6 +311,20 @@ func attackDPoPAllowed(t *testing.T, env map[string]string) {
 	r := c.dpop(t, dpopReq{method: "GET", path: "/auth/sessions", scheme: "DPoP", token: tok2, proofs: []string{k.proof(t, "GET", at("/auth/sessions"), tok2)}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	assert.Contains(t, string(r.Body), `"dpop_jkt":"`+k.jkt+`"`)
+
+	// A thief holding the token cannot log its owner out either.
+	bearer := func(path string) dpopReq { return dpopReq{method: "POST", path: path, scheme: "Bearer", token: tok2} }
+	withProof := func(path string, key dpopKey) dpopReq {
+		return dpopReq{method: "POST", path: path, scheme: "DPoP", token: tok2, proofs: []string{key.proof(t, "POST", at(path), tok2)}}
+	}
+	x.run(
+		dpopCase{name: "logout: Bearer use of a bound token", c: c, req: bearer("/auth/logout"), status: 401, code: "invalid_dpop_proof"},
+		dpopCase{name: "logout/all: Bearer use of a bound token", c: c, req: bearer("/auth/logout/all"), status: 401, code: "invalid_dpop_proof"},
+		dpopCase{name: "logout/others: the thief's proof", c: c, req: withProof("/auth/logout/others", thief), status: 401, code: "invalid_dpop_proof", why: errProofOK},
+		dpopCase{name: "logout: the thief's proof", c: c, req: withProof("/auth/logout", thief), status: 401, code: "invalid_dpop_proof", why: errProofOK},
+		dpopCase{name: "control: logout with the session's key", c: c, req: withProof("/auth/logout", k), status: 204, why: errProofOK},
+		dpopCase{name: "after the logout: a valid proof for the token", c: c, req: dpopReq{method: "GET", path: me, scheme: "DPoP", token: tok2, proofs: []string{k.proof(t, "GET", at(me), tok2)}}, status: 401, code: "token_revoked", why: errProofOK},
+	)
 }
 
 func attackDPoPRequired(t *testing.T) {

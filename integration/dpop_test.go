@@ -143,7 +143,7 @@ type dpopReq struct {
 
 // dpop sends r and checks what every answer of the contract must satisfy
 // except docs/openapi.yaml, which does not document DPoP yet: never a
-// 5xx, JSON with no-store caching, an error code and description, and on
+// 5xx, no-store caching, an empty 204 or JSON, an error code and description, and on
 // 401 a Bearer challenge or, for a DPoP error, the RFC 9449 §7.1 DPoP
 // challenge naming the error and the accepted algorithms.
 func (c *client) dpop(t *testing.T, r dpopReq) resp {
@@ -184,6 +184,10 @@ func (c *client) dpop(t *testing.T, r dpopReq) resp {
 	what := r.method + " " + r.path + " → " + string(res.Body)
 	require.Less(t, res.Status, 500, "no 5xx: %s", what)
 	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"), what)
+	if res.Status == http.StatusNoContent {
+		assert.Empty(t, res.Body, what)
+		return res
+	}
 	require.Equal(t, "application/json", res.Header.Get("Content-Type"), what)
 	require.True(t, json.Valid(res.Body), "JSON body: %s", what)
 	var m map[string]any
