@@ -3,9 +3,13 @@ package integration
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
+
+// Bugs found in the DPoP code by the integration suite (issue 16), as
+// tests that fail until they are fixed.
 
 // TestDPoPReplaySlotNeedsAToken: a proof that comes with a token the
 // server refuses proves nothing, and must not take a place in the replay
@@ -43,4 +47,21 @@ func TestDPoPReplaySlotNeedsAToken(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, r.Status, "verify #%d: %s", i+1, r.Body)
 		assert.Equal(t, "invalid_token", r.Object(t)["error"], "verify #%d: %s", i+1, r.Body)
 	}
+}
+
+// TestDPoPClockSkewZero: JWTAUTH_CLOCK_SKEW=0s promises no skew (config.go:
+// "0: none"), but dpop.Config treats a zero Skew as "default", so proofs
+// still get 5 s: a proof issued 3 s in the future is accepted.
+//
+// It fails today: jwtauth.Config.dpopConfig passes ClockSkew 0 as Skew 0.
+func TestDPoPClockSkewZero(t *testing.T) {
+	t.Parallel()
+	s := start(t, merge(newForger(t).env(), map[string]string{
+		"JWTAUTH_DEMO_USERS": twoUsers, "JWTAUTH_DPOP": "allowed", "JWTAUTH_CLOCK_SKEW": "0s",
+	}))
+	c := s.client(t, clientOpts{Device: "d1"})
+	k := newDPoPKey(t, false)
+	tok := c.dpopLogin(t, "alice", k.proof(t, "POST", s.URL+"/auth/login", "")).AccessToken
+	r := c.dpopMe(t, tok, k.proof(t, "GET", s.URL+"/auth/me", tok, claim("iat", time.Now().Unix()+3)))
+	assert.Equal(t, http.StatusUnauthorized, r.Status, "a proof from 3 s ahead with no skew allowed: %s", r.Body)
 }
