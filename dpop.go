@@ -18,6 +18,9 @@ func (c Config) dpopConfig(nonceKey []byte) dpop.Config {
 		Skew:       c.ClockSkew,
 		PublicURL:  c.PublicURL,
 	}
+	if c.ClockSkew == 0 {
+		cfg.Skew = dpop.NoSkew // "0: none", as for tokens
+	}
 	if c.DPoPNonce {
 		cfg.NonceKey = nonceKey
 	}

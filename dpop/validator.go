@@ -30,6 +30,9 @@ const (
 	DefaultMaxAge = 60 * time.Second
 	// DefaultSkew is how far ahead of the server's clock iat may be.
 	DefaultSkew = 5 * time.Second
+	// NoSkew, as Config.Skew, allows no iat ahead of the server's clock
+	// (a zero Skew means DefaultSkew).
+	NoSkew time.Duration = -1
 	// DefaultMaxProofSize bounds the DPoP header, in bytes. An ES256 proof
 	// with ath and nonce is about 700 bytes, a 4096-bit RSA one about 1900.
 	DefaultMaxProofSize = 4096
@@ -93,7 +96,7 @@ type Config struct {
 	// DefaultMaxAge.
 	MaxAge time.Duration
 	// Skew is how far ahead of the server's clock iat may be. Optional.
-	// Default DefaultSkew.
+	// Default DefaultSkew; NoSkew for none.
 	Skew time.Duration
 	// MaxProofSize bounds the proof, in bytes. Optional. Default
 	// DefaultMaxProofSize.
@@ -137,14 +140,14 @@ func New(cfg Config) (*Validator, error) {
 	v := &Validator{
 		algs:    map[string]func(crypto.PublicKey) bool{},
 		maxAge:  orDefault(cfg.MaxAge, DefaultMaxAge),
-		skew:    orDefault(cfg.Skew, DefaultSkew),
+		skew:    max(orDefault(cfg.Skew, DefaultSkew), 0),
 		maxSize: orDefault(cfg.MaxProofSize, DefaultMaxProofSize),
 		now:     cfg.Now,
 	}
 	if v.now == nil {
 		v.now = time.Now
 	}
-	if cfg.MaxAge < 0 || cfg.Skew < 0 || cfg.MaxProofSize < 0 || cfg.ReplayCacheSize < 0 || cfg.NonceLifetime < 0 {
+	if cfg.MaxAge < 0 || (cfg.Skew < 0 && cfg.Skew != NoSkew) || cfg.MaxProofSize < 0 || cfg.ReplayCacheSize < 0 || cfg.NonceLifetime < 0 {
 		return nil, errors.New("dpop: negative duration or size in Config")
 	}
 	algs := cfg.Algorithms

@@ -183,6 +183,7 @@ func (c *client) dpop(t *testing.T, r dpopReq) resp {
 
 	what := r.method + " " + r.path + " → " + string(res.Body)
 	require.Less(t, res.Status, 500, "no 5xx: %s", what)
+	checkContract(t, r.method, r.path, res)
 	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"), what)
 	if res.Status == http.StatusNoContent {
 		assert.Empty(t, res.Body, what)
@@ -210,6 +211,13 @@ func (c *client) dpop(t *testing.T, r dpopReq) resp {
 		ch := res.Header.Get("WWW-Authenticate")
 		if code == "invalid_dpop_proof" || code == "use_dpop_nonce" {
 			assert.Regexp(t, `^DPoP error="`+code+`", error_description="[^"\\]+", algs="ES256 EdDSA"$`, ch, what)
+		} else if strings.EqualFold(r.scheme, "DPoP") {
+			// A token error of a DPoP request: a DPoP challenge (RFC 9449
+			// §7.1), then the Bearer one of the contract.
+			chs := res.Header.Values("WWW-Authenticate")
+			require.Len(t, chs, 2, what)
+			assert.Regexp(t, `^DPoP error="invalid_token", error_description="[^"\\]+", algs="ES256 EdDSA"$`, chs[0], what)
+			assert.True(t, strings.HasPrefix(chs[1], "Bearer "), "challenge %q: %s", chs[1], what)
 		} else {
 			assert.True(t, strings.HasPrefix(ch, "Bearer "), "challenge %q: %s", ch, what)
 		}

@@ -45,6 +45,9 @@ type dpopError struct {
 	algs  string
 	nonce string
 	token bool
+	// scheme: the request presented its token with the DPoP scheme, so
+	// a token error's challenge is a DPoP one (RFC 9449 §7.1).
+	scheme bool
 }
 
 func (e *dpopError) Error() string { return e.err.Error() }
@@ -52,7 +55,10 @@ func (e *dpopError) Unwrap() error { return e.err }
 
 // wrap returns err as a dpopError of a token route (token) or a resource
 // route, or err itself when DPoP is off or err is nil.
-func (d DPoP) wrap(err error, token bool) error {
+func (d DPoP) wrap(err error, token bool) error { return d.wrapScheme(err, token, false) }
+
+// wrapScheme is wrap for a request that used the DPoP scheme or not.
+func (d DPoP) wrapScheme(err error, token, scheme bool) error {
 	if err == nil || d.Validator == nil {
 		return err
 	}
@@ -60,7 +66,7 @@ func (d DPoP) wrap(err error, token bool) error {
 	if errors.As(err, &de) {
 		return err
 	}
-	e := &dpopError{err: err, algs: d.Validator.Algorithms(), token: token}
+	e := &dpopError{err: err, algs: d.Validator.Algorithms(), token: token, scheme: scheme}
 	if errors.Is(err, dpop.ErrUseNonce) || (token && isProofProblem(err)) {
 		e.nonce = d.Validator.Nonce()
 	}
@@ -83,6 +89,7 @@ func (e *dpopError) adjust(p Problem) Problem {
 		p.DPoP = true
 	}
 	p.Algs = e.algs
+	p.DPoPScheme = e.scheme && p.Status == http.StatusUnauthorized
 	return p
 }
 

@@ -65,6 +65,10 @@ type Problem struct {
 	Algs string
 	// Nonce, when set, is sent as DPoP-Nonce (RFC 9449 §8).
 	Nonce string
+	// DPoPScheme: the request used the DPoP scheme, so a token error's
+	// first challenge is DPoP error="invalid_token" (RFC 9449 §7.1),
+	// before the Bearer one.
+	DPoPScheme bool
 	// Known is false for errors matching no table entry (logged, 503).
 	Known bool
 }
@@ -164,9 +168,17 @@ func (p Problem) Challenge() string {
 func (p Problem) writeHeaders(h http.Header) {
 	switch p.Status {
 	case http.StatusUnauthorized:
-		h.Set("WWW-Authenticate", p.Challenge())
-		if !p.DPoP && p.Algs != "" {
-			h.Add("WWW-Authenticate", `DPoP algs="`+p.Algs+`"`)
+		switch {
+		case p.DPoP:
+			h.Set("WWW-Authenticate", p.Challenge())
+		case p.DPoPScheme:
+			h.Set("WWW-Authenticate", `DPoP error="invalid_token", error_description="`+p.Description+`", algs="`+p.Algs+`"`)
+			h.Add("WWW-Authenticate", p.Challenge())
+		default:
+			h.Set("WWW-Authenticate", p.Challenge())
+			if p.Algs != "" {
+				h.Add("WWW-Authenticate", `DPoP algs="`+p.Algs+`"`)
+			}
 		}
 	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")

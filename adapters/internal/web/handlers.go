@@ -52,7 +52,7 @@ func (h *Handlers[U]) Authenticate(r *http.Request) (app.Principal[U], error) {
 	client := h.Resolver.binding(r)
 	proof, err := h.DPoP.resourceProof(r, raw, isDPoP)
 	if err != nil {
-		return app.Principal[U]{}, h.DPoP.wrap(err, false)
+		return app.Principal[U]{}, h.DPoP.wrapScheme(err, false, isDPoP)
 	}
 	client.JKT = proof.JKT
 	p, err := h.Service.Authenticate(r.Context(), raw, client)
@@ -60,7 +60,7 @@ func (h *Handlers[U]) Authenticate(r *http.Request) (app.Principal[U], error) {
 		err = h.DPoP.spend(proof)
 	}
 	if err != nil {
-		return app.Principal[U]{}, h.DPoP.wrap(err, false)
+		return app.Principal[U]{}, h.DPoP.wrapScheme(err, false, isDPoP)
 	}
 	return p, nil
 }

@@ -119,6 +119,15 @@ func dpopCases() []Case {
 			proof := s.proof(t, h, http.MethodGet, MePath, tok, "")
 			require.Equal(t, http.StatusOK, h.dpopMe(t, tok, proof, local).Status)
 			wantProofError(t, h.dpopMe(t, tok, proof, local), "invalid_dpop_proof") // replayed
+
+			// A token error of a DPoP request gets a DPoP challenge first.
+			logout := h.Do(t, Req{Method: http.MethodPost, Path: "/auth/logout",
+				Header: http.Header{"Authorization": {"DPoP " + tok}, "DPoP": {s.proof(t, h, http.MethodPost, "/auth/logout", tok, "")}}})
+			require.Equal(t, http.StatusNoContent, logout.Status, "%s", logout.Body)
+			res = h.dpopMe(t, tok, s.proof(t, h, http.MethodGet, MePath, tok, ""), local)
+			WantError(t, res, http.StatusUnauthorized, "token_revoked")
+			assert.Equal(t, []string{`DPoP error="invalid_token", error_description="the token has been revoked", algs="ES256 EdDSA"`,
+				`Bearer error="invalid_token", error_description="the token has been revoked"`}, res.Header.Values("WWW-Authenticate"))
 		}},
 		{Name: "dpop: a bound session refreshes only with a proof by the same key", DPoP: dpopOn, Config: rotate, Run: func(t *testing.T, h *H) {
 			s, thief := newSigner(t, false), newSigner(t, false)
