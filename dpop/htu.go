@@ -1,6 +1,7 @@
 package dpop
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 )
@@ -18,74 +19,77 @@ func sameURL(htu string, target *url.URL) bool {
 	if err != nil {
 		return false
 	}
-	a, ok := normalURL(u)
+	// Both normal forms are built in stack buffers when they fit.
+	var bufA, bufB [256]byte
+	a, ok := appendNormalURL(bufA[:0], u)
 	if !ok {
 		return false
 	}
-	b, ok := normalURL(target)
-	return ok && a == b
+	b, ok := appendNormalURL(bufB[:0], target)
+	return ok && string(a) == string(b)
 }
 
-// normalURL returns scheme://host[:port]/path of an absolute http(s) URL
-// in normal form.
-func normalURL(u *url.URL) (string, bool) {
+// appendNormalURL appends scheme://host[:port]/path of an absolute
+// http(s) URL in normal form to dst.
+func appendNormalURL(dst []byte, u *url.URL) ([]byte, bool) {
+	// strings.ToLower allocates only for a string with upper-case letters.
 	scheme := strings.ToLower(u.Scheme)
 	if (scheme != "http" && scheme != "https") || u.Opaque != "" || u.User != nil {
-		return "", false
+		return nil, false
 	}
 	host := strings.ToLower(u.Hostname())
 	if host == "" {
-		return "", false
+		return nil, false
 	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
+	dst = append(dst, scheme...)
+	dst = append(dst, "://"...)
+	v6 := strings.Contains(host, ":")
+	if v6 {
+		dst = append(dst, '[')
+	}
+	dst = append(dst, host...)
+	if v6 {
+		dst = append(dst, ']')
 	}
 	if port := u.Port(); port != "" && !(scheme == "http" && port == "80") && !(scheme == "https" && port == "443") {
-		host += ":" + port
+		dst = append(dst, ':')
+		dst = append(dst, port...)
 	}
-	path, ok := normalPath(u.EscapedPath())
-	if !ok {
-		return "", false
-	}
-	return scheme + "://" + host + path, true
+	return appendNormalPath(dst, u.EscapedPath())
 }
 
-// normalPath upper-cases percent-encodings, decodes those of unreserved
-// characters and removes dot segments (RFC 3986 §5.2.4). An empty path is
-// "/".
-func normalPath(p string) (string, bool) {
-	var b strings.Builder
-	b.Grow(len(p) + 1)
+// appendNormalPath appends p to dst with percent-encodings upper-cased,
+// those of unreserved characters decoded and dot segments removed (RFC
+// 3986 §5.2.4). An empty path is "/".
+func appendNormalPath(dst []byte, p string) ([]byte, bool) {
+	start := len(dst)
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if c != '%' {
-			b.WriteByte(c)
+			dst = append(dst, c)
 			continue
 		}
 		if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
-			return "", false
+			return nil, false
 		}
 		d := unhex(p[i+1])<<4 | unhex(p[i+2])
 		if isUnreserved(d) {
-			b.WriteByte(d)
+			dst = append(dst, d)
 		} else {
-			b.WriteByte('%')
-			b.WriteByte(upper(p[i+1]))
-			b.WriteByte(upper(p[i+2]))
+			dst = append(dst, '%', upper(p[i+1]), upper(p[i+2]))
 		}
 		i += 2
 	}
-	out := removeDotSegments(b.String())
-	if out == "" {
-		out = "/"
+	if bytes.IndexByte(dst[start:], '.') >= 0 {
+		dst = append(dst[:start], removeDotSegments(string(dst[start:]))...)
 	}
-	return out, true
+	if len(dst) == start {
+		dst = append(dst, '/')
+	}
+	return dst, true
 }
 
 func removeDotSegments(in string) string {
-	if !strings.Contains(in, ".") {
-		return in
-	}
 	var out []string
 	segs := strings.Split(in, "/")
 	for i, s := range segs {

@@ -131,6 +131,7 @@ type Validator struct {
 	maxSize   int
 	publicURL *url.URL
 	replay    *replayCache
+	keys      *keyCache
 	nonces    *nonces
 	now       func() time.Time
 }
@@ -174,6 +175,7 @@ func New(cfg Config) (*Validator, error) {
 	}
 	// A proof is remembered until its iat leaves the window.
 	v.replay = newReplayCache(orDefault(cfg.ReplayCacheSize, DefaultReplayCacheSize), v.maxAge+v.skew)
+	v.keys = newKeyCache()
 	if cfg.NonceKey != nil {
 		n, err := newNonces(cfg.NonceKey, orDefault(cfg.NonceLifetime, DefaultNonceLifetime), v.skew)
 		if err != nil {
@@ -219,7 +221,8 @@ type Proof struct {
 	JTI string
 	// IssuedAt is the proof's iat.
 	IssuedAt time.Time
-	// Key is the proof's public key.
+	// Key is the proof's public key. It is shared with every other proof
+	// carrying the same jwk: do not modify it.
 	Key crypto.PublicKey
 }
 
@@ -377,7 +380,7 @@ func (v *Validator) Check(proof, method string, target *url.URL, accessToken str
 	if hdr.Crit != nil {
 		return Proof{}, fmt.Errorf("%w: crit header not understood", ErrMalformed)
 	}
-	key, jkt, err := publicKey(hdr.JWK, fits)
+	key, jkt, err := v.publicKey(hdr.JWK, fits)
 	if err != nil {
 		return Proof{}, err
 	}
@@ -410,7 +413,7 @@ func (v *Validator) Check(proof, method string, target *url.URL, accessToken str
 		return Proof{}, fmt.Errorf("%w: issued %s ago", ErrIssuedAt, age.Round(time.Second))
 	}
 	if accessToken != "" {
-		if c.ATH == nil || !equalString(*c.ATH, AccessTokenHash(accessToken)) {
+		if c.ATH == nil || !athMatches(*c.ATH, accessToken) {
 			return Proof{}, ErrAccessTokenHash
 		}
 	}
@@ -444,34 +447,50 @@ func decodeSegment(seg string, v any) error {
 	return json.Unmarshal(raw, v)
 }
 
-// publicKey parses the jwk header with go-jose and returns the key and its
-// RFC 7638 thumbprint.
-func publicKey(raw json.RawMessage, fits func(crypto.PublicKey) bool) (crypto.PublicKey, string, error) {
+// publicKey returns the key of the jwk header and its RFC 7638
+// thumbprint, from the key cache when the same bytes were parsed before,
+// and checks that the key fits the proof's algorithm.
+func (v *Validator) publicKey(raw json.RawMessage, fits func(crypto.PublicKey) bool) (crypto.PublicKey, string, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, "", fmt.Errorf("%w: no jwk object in the header", ErrKey)
 	}
+	id := sha256.Sum256(raw)
+	k, ok := v.keys.get(id)
+	if !ok {
+		var err error
+		if k, err = parseKey(raw); err != nil {
+			return nil, "", err
+		}
+		v.keys.put(id, k)
+	}
+	if !fits(k.key) {
+		return nil, "", fmt.Errorf("%w: key type does not fit the algorithm", ErrKey)
+	}
+	return k.key, k.jkt, nil
+}
+
+// parseKey parses a jwk object with go-jose: a valid public key, without
+// private or symmetric members, and its thumbprint.
+func parseKey(raw json.RawMessage) (parsedKey, error) {
 	var priv privateMembers
 	if err := json.Unmarshal(raw, &priv); err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrKey, err)
+		return parsedKey{}, fmt.Errorf("%w: %v", ErrKey, err)
 	}
 	if priv.any() {
-		return nil, "", fmt.Errorf("%w: private or symmetric key members", ErrKey)
+		return parsedKey{}, fmt.Errorf("%w: private or symmetric key members", ErrKey)
 	}
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(raw); err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrKey, err)
+		return parsedKey{}, fmt.Errorf("%w: %v", ErrKey, err)
 	}
 	if !jwk.IsPublic() || !jwk.Valid() {
-		return nil, "", fmt.Errorf("%w: not a valid public key", ErrKey)
-	}
-	if !fits(jwk.Key) {
-		return nil, "", fmt.Errorf("%w: key type does not fit the algorithm", ErrKey)
+		return parsedKey{}, fmt.Errorf("%w: not a valid public key", ErrKey)
 	}
 	tp, err := jwk.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrKey, err)
+		return parsedKey{}, fmt.Errorf("%w: %v", ErrKey, err)
 	}
-	return jwk.Key, b64.EncodeToString(tp), nil
+	return parsedKey{key: jwk.Key, jkt: b64.EncodeToString(tp)}, nil
 }
 
 // AccessTokenHash returns the ath of an access token:
@@ -492,6 +511,16 @@ func Thumbprint(key crypto.PublicKey) (string, error) {
 	return b64.EncodeToString(tp), nil
 }
 
-func equalString(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+// athMatches reports whether ath is AccessTokenHash(token), comparing
+// the decoded hash in constant time. The strict decoding of 43
+// characters into 32 bytes has one preimage, the canonical encoding (a
+// CR or LF, which base64 skips, leaves fewer than 32 bytes).
+func athMatches(ath, token string) bool {
+	var got [sha256.Size]byte
+	if len(ath) != b64.EncodedLen(sha256.Size) {
+		return false
+	}
+	n, err := b64.Decode(got[:], []byte(ath))
+	want := sha256.Sum256([]byte(token))
+	return err == nil && n == sha256.Size && subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
