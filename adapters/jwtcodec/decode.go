@@ -1,8 +1,6 @@
 package jwtcodec
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"net/netip"
 	"strconv"
@@ -382,52 +380,37 @@ func skipSpace(p []byte, i int) int {
 // contents and the index after it. It reports false for anything but a
 // string of valid UTF-8 without escapes or control characters, the
 // strings whose contents are their JSON text.
-//
-// The closing quote is the first quote after the opening one: a
-// backslash before it would make the string not plain either way.
 func plainString(p []byte, i int) (s []byte, next int, ok bool) {
 	if i == len(p) || p[i] != '"' {
 		return nil, i, false
 	}
-	n := bytes.IndexByte(p[i+1:], '"')
-	if n < 0 {
-		return nil, i, false
-	}
-	s, next = p[i+1:i+1+n], i+2+n
-	if plainASCII(s) { // the common case, eight bytes at a time
-		return s, next, true
-	}
-	for _, b := range s {
-		if b == '\\' || b < 0x20 {
+	ascii := true
+	for j := i + 1; j < len(p); j++ {
+		b := p[j]
+		if plainByte[b] { // the common case: one table lookup a byte
+			continue
+		}
+		switch {
+		case b == '"':
+			s = p[i+1 : j]
+			return s, j + 1, ascii || utf8.Valid(s)
+		case b == '\\' || b < 0x20:
 			return nil, i, false
+		default: // b >= utf8.RuneSelf
+			ascii = false
 		}
 	}
-	return s, next, utf8.Valid(s)
+	return nil, i, false
 }
 
-// plainASCII reports whether every byte of s is ASCII from 0x20 on and
-// not a backslash. A word has a byte below 0x20 when subtracting 0x20 from
-// every byte borrows into a byte whose top bit was clear, a backslash
-// when its XOR with backslashes has a zero byte (the same test with 1),
-// and a non-ASCII byte when a top bit is set; with no top bit set the
-// first two tests are exact.
-func plainASCII(s []byte) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := binary.LittleEndian.Uint64(s[i:])
-		x := w ^ '\\'*ones
-		if ((w-0x20*ones)&^w|(x-ones)&^x|w)&highs != 0 {
-			return false
-		}
+// plainByte tells the bytes a plain string's contents may hold as they
+// are: printable ASCII but the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\'
 	}
-	for _, b := range s[i:] {
-		if b < 0x20 || b >= utf8.RuneSelf || b == '\\' {
-			return false
-		}
-	}
-	return true
-}
+	return t
+}()
 
 // rawValue returns the JSON value starting at p[i] and the index after
 // it. It only finds where the value ends; callers validate it.
