@@ -85,6 +85,8 @@ type Service[U any] struct {
 	tel   *telemetry
 	users *userMemo[U] // nil unless UserFromToken and U is memoizable
 	parts partsCache   // the cache, when it looks up by parts
+	// decrypter is the cipher, when it decrypts into a buffer.
+	decrypter appendDecrypter
 }
 
 // New returns a Service, or an error wrapping domain.ErrInvalidArgument
@@ -102,6 +104,7 @@ func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
 		s.users = newUserMemo[U]()
 	}
 	s.parts, _ = deps.Cache.(partsCache)
+	s.decrypter, _ = deps.Cipher.(appendDecrypter)
 	if s.tel, err = newTelemetry(cfg, deps.Bus); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jwtauth/jwtauth/domain"
@@ -17,6 +18,18 @@ func (s *Service[U]) decode(raw string, user any) (domain.Claims, error) {
 	if err := domain.Token(raw).Check(); err != nil {
 		return domain.Claims{}, err
 	}
+	if s.decrypter != nil {
+		bp := jwsBufs.Get().(*[]byte)
+		jws, err := s.decrypter.AppendDecrypt((*bp)[:0], raw)
+		if err != nil {
+			jwsBufs.Put(bp)
+			return domain.Claims{}, err
+		}
+		c, err := s.deps.Codec.Parse(jws, user) // which does not retain jws
+		*bp = jws[:0]
+		jwsBufs.Put(bp)
+		return c, err
+	}
 	var jws []byte
 	if s.deps.Cipher != nil {
 		var err error
@@ -28,6 +41,16 @@ func (s *Service[U]) decode(raw string, user any) (domain.Claims, error) {
 	}
 	return s.deps.Codec.Parse(jws, user)
 }
+
+// appendDecrypter is a Cipher that decrypts into the caller's buffer
+// (jwe.Cipher), which spares decode allocating one per token.
+type appendDecrypter interface {
+	AppendDecrypt(dst []byte, token string) ([]byte, error)
+}
+
+// jwsBufs holds the buffers decode decrypts into; at most MaxTokenLen
+// bytes each.
+var jwsBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // mint signs (and encrypts) the tokens of a session.
 func (s *Service[U]) mint(sess domain.Session, user U, accessGen, refreshGen string, withRefresh bool) (Pair, error) {

@@ -107,7 +107,8 @@ type TokenCodec interface {
 	// Parse verifies token (algorithm whitelist, signature, exp required,
 	// nbf, iat, iss and aud when configured) and returns its claims. When
 	// user is a non-nil pointer the "usr" claim is decoded into it.
-	// Errors wrap domain.ErrMalformed, ErrInvalid or ErrExpired.
+	// Errors wrap domain.ErrMalformed, ErrInvalid or ErrExpired. Nothing
+	// returned refers to token's memory, which the caller may reuse.
 	Parse(token []byte, user any) (domain.Claims, error)
 }
 

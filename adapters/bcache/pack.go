@@ -1,7 +1,6 @@
 package bcache
 
 import (
-	"encoding/hex"
 	"strings"
 
 	"github.com/jwtauth/jwtauth/domain"
@@ -130,24 +129,36 @@ func unpackValue(p []byte) ([]byte, bool) {
 // else: upper case, braces or missing dashes would not survive the round
 // trip.
 func decodeUUID(dst []byte, v []byte) bool {
-	if v[8] != '-' || v[13] != '-' || v[18] != '-' || v[23] != '-' {
+	if len(v) != uuidLen || v[8] != '-' || v[13] != '-' || v[18] != '-' || v[23] != '-' {
 		return false
 	}
-	j := 0
-	for _, part := range [...][]byte{v[0:8], v[9:13], v[14:18], v[19:23], v[24:36]} {
-		for _, c := range part {
-			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-				return false
-			}
-		}
-		n, err := hex.Decode(dst[j:], part)
-		if err != nil {
+	for j, i := range uuidPairs {
+		hi, lo := lowerHex[v[i]], lowerHex[v[i+1]]
+		if hi|lo > 0xf {
 			return false
 		}
-		j += n
+		dst[j] = hi<<4 | lo
 	}
 	return true
 }
+
+// uuidPairs are the offsets of the 16 hex pairs in a UUID's text.
+var uuidPairs = [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
+// lowerHex maps '0'-'9' and 'a'-'f' to their values, every other byte to
+// 0xff.
+var lowerHex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range 10 {
+		t['0'+i] = byte(i)
+	}
+	for i := range 6 {
+		t['a'+i] = byte(10 + i)
+	}
+	return t
+}()
 
 // encodeUUID returns the canonical text of the 16-byte UUID b.
 func encodeUUID(b []byte) []byte { return domain.AppendUUID(make([]byte, 0, uuidLen), b) }

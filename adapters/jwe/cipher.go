@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jwtauth/jwtauth/domain"
@@ -113,6 +114,19 @@ var (
 // domain.ErrInvalid (unsupported header, unknown kid, and one opaque error
 // for any authentication failure).
 func (c *Cipher) Decrypt(token string) ([]byte, error) {
+	plaintext, err := c.AppendDecrypt(nil, token)
+	if err != nil {
+		return nil, err
+	}
+	return plaintext[:len(plaintext):len(plaintext)], nil
+}
+
+// AppendDecrypt is Decrypt appending the plaintext to dst and returning
+// the extended slice, so that a caller can decrypt into a buffer it
+// reuses. It needs room for the ciphertext, tag and IV (28 bytes more than
+// the plaintext) beyond len(dst) and grows dst when it has less; the bytes
+// past the returned length are scratch. On error it returns nil.
+func (c *Cipher) AppendDecrypt(dst []byte, token string) ([]byte, error) {
 	if len(token) > MaxTokenSize {
 		return nil, errTooLarge
 	}
@@ -141,7 +155,8 @@ func (c *Cipher) Decrypt(token string) ([]byte, error) {
 	}
 	// One buffer holds the ciphertext and tag, opened in place, then the IV.
 	n := b64.DecodedLen(len(ct))
-	buf := make([]byte, n+tagSize+ivSize)
+	dst = slices.Grow(dst, n+tagSize+ivSize)
+	buf := dst[len(dst) : len(dst)+n+tagSize+ivSize]
 	if err := decode(buf[:n], ct); err != nil {
 		return nil, err
 	}
@@ -151,11 +166,10 @@ func (c *Cipher) Decrypt(token string) ([]byte, error) {
 	if err := decode(buf[n+tagSize:], iv); err != nil {
 		return nil, err
 	}
-	plaintext, err := k.aead.Open(buf[:0], buf[n+tagSize:], buf[:n+tagSize], aad)
-	if err != nil {
+	if _, err := k.aead.Open(buf[:0], buf[n+tagSize:], buf[:n+tagSize], aad); err != nil {
 		return nil, errDecrypt
 	}
-	return plaintext[:n:n], nil
+	return dst[:len(dst)+n], nil
 }
 
 // key returns the ring key for a protected header and the AAD to open with.

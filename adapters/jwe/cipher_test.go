@@ -291,6 +291,17 @@ func FuzzDecrypt(f *testing.F) {
 	f.Add("\xff\xfe..\xc3\x28..")
 	f.Fuzz(func(t *testing.T, tok string) {
 		got, err := c.Decrypt(tok)
+		// AppendDecrypt gives the same answer after a prefix, with and
+		// without room for it in the buffer.
+		for _, buf := range [][]byte{[]byte("prefix"), append(make([]byte, 0, 4096), "prefix"...)} {
+			appended, aerr := c.AppendDecrypt(buf, tok)
+			assert.Equal(t, err, aerr)
+			if aerr == nil {
+				assert.Equal(t, append([]byte("prefix"), got...), appended)
+			} else {
+				assert.Nil(t, appended)
+			}
+		}
 		if err == nil {
 			assert.True(t, valid[tok], "only an untampered token may decrypt")
 			assert.Equal(t, plaintext, got)
@@ -307,6 +318,21 @@ func BenchmarkDecrypt(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c.Decrypt(tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAppendDecrypt decrypts into a reused buffer, as Authenticate
+// does: no allocation.
+func BenchmarkAppendDecrypt(b *testing.B) {
+	c := newCipher(b, jwe.Key{ID: "k1", Secret: secret(1)})
+	tok := encrypt(b, c, bytes.Repeat([]byte("x"), 400))
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = c.AppendDecrypt(buf[:0], tok); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -386,18 +386,31 @@ func plainString(p []byte, i int) (s []byte, next int, ok bool) {
 	}
 	ascii := true
 	for j := i + 1; j < len(p); j++ {
-		switch b := p[j]; {
+		b := p[j]
+		if plainByte[b] { // the common case: one table lookup a byte
+			continue
+		}
+		switch {
 		case b == '"':
 			s = p[i+1 : j]
 			return s, j + 1, ascii || utf8.Valid(s)
 		case b == '\\' || b < 0x20:
 			return nil, i, false
-		case b >= utf8.RuneSelf:
+		default: // b >= utf8.RuneSelf
 			ascii = false
 		}
 	}
 	return nil, i, false
 }
+
+// plainByte tells the bytes a plain string's contents may hold as they
+// are: printable ASCII but the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\'
+	}
+	return t
+}()
 
 // rawValue returns the JSON value starting at p[i] and the index after
 // it. It only finds where the value ends; callers validate it.

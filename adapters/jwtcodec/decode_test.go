@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
@@ -223,5 +225,39 @@ func TestParseConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestPlainString holds plainString to the byte-by-byte rule it speeds up:
+// every byte value, at every offset of a string longer than two words.
+func TestPlainString(t *testing.T) {
+	reference := func(p []byte) (s []byte, next int, ok bool) {
+		for j := 1; j < len(p); j++ {
+			switch b := p[j]; {
+			case b == '"':
+				return p[1:j], j + 1, utf8.Valid(p[1:j])
+			case b == '\\' || b < 0x20:
+				return nil, 0, false
+			}
+		}
+		return nil, 0, false
+	}
+	for b := range 256 {
+		for at := range 19 {
+			body := []byte(strings.Repeat("a", 19))
+			body[at] = byte(b)
+			for _, p := range [][]byte{
+				append(append([]byte{'"'}, body...), '"', ','),
+				append([]byte{'"'}, body...), // unterminated unless b is the quote
+			} {
+				s, next, ok := plainString(p, 0)
+				ws, wnext, wok := reference(p)
+				require.Equal(t, wok, ok, "%q", p)
+				if ok {
+					require.Equal(t, ws, s, "%q", p)
+					require.Equal(t, wnext, next, "%q", p)
+				}
+			}
+		}
 	}
 }

@@ -12,6 +12,11 @@
 //	go run ./scripts/benchhttp                       # 3 rounds of 5 s
 //	go run ./scripts/benchhttp -rounds 5 -duration 10s
 //
+// To profile one server under load, run it alone and point wrk at the URL
+// it prints (with its headers); it writes the profile on SIGTERM or ^C:
+//
+//	go run ./scripts/benchhttp -serve jwtauth -cpuprofile /tmp/cpu.out
+//
 // It needs wrk (Debian package wrk; scripts/bench installs it).
 package main
 
@@ -37,10 +42,11 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds; each loads every server once, alternating the order")
 	duration := flag.Duration("duration", 5*time.Second, "wrk duration per server and round")
 	conns := flag.Int("conns", 16, "wrk connections")
+	cpuProfile := flag.String("cpuprofile", "", "with -serve: write the server's CPU profile to this file when it stops")
 	flag.Parse()
 	var err error
 	if *serve != "" {
-		err = runServer(*serve, os.Stdout)
+		err = runServer(*serve, os.Stdout, *cpuProfile)
 	} else {
 		err = run(os.Stdout, *rounds, *duration, *conns)
 	}

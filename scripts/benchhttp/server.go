@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -45,8 +46,9 @@ type baselineClaims struct {
 }
 
 // runServer serves the handler of kind on a new 127.0.0.1 port, prints its
-// target as one JSON line and serves until SIGTERM or SIGINT.
-func runServer(kind string, out io.Writer) error {
+// target as one JSON line and serves until SIGTERM or SIGINT. With a
+// cpuProfile path it profiles the serving and writes the profile there.
+func runServer(kind string, out io.Writer, cpuProfile string) error {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	headers := map[string]string{}
@@ -118,6 +120,17 @@ func runServer(kind string, out io.Writer) error {
 	}
 	if _, err := fmt.Fprintf(out, "%s\n", line); err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile) // #nosec G304 -- a path the operator gave
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

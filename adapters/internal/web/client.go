@@ -156,12 +156,16 @@ func parseHost(s string) netip.Addr {
 	return addr.Unmap().WithZone("")
 }
 
+// canonicalDeviceHeader is DefaultDeviceHeader in the canonical form
+// net/http keys headers by, which Header.Values finds without converting.
+var canonicalDeviceHeader = http.CanonicalHeaderKey(DefaultDeviceHeader)
+
 // headerDeviceID returns the device header's value when it is a usable
 // device id.
 func (r ClientResolver) headerDeviceID(req *http.Request) (string, bool) {
 	name := r.DeviceHeader
 	if name == "" {
-		name = DefaultDeviceHeader
+		name = canonicalDeviceHeader
 	}
 	if vals := req.Header.Values(name); len(vals) == 1 {
 		if v := strings.TrimSpace(vals[0]); v != "" && len(v) <= MaxDeviceIDLen && printableASCII(v) {

@@ -36,7 +36,9 @@ func NewHandlers[U any](pkg string, svc *app.Service[U], proxies []netip.Prefix,
 	if deviceHeader == "" {
 		deviceHeader = DefaultDeviceHeader
 	}
-	return Handlers[U]{Service: svc, Resolver: ClientResolver{TrustedProxies: proxies, DeviceHeader: deviceHeader}}, nil
+	// Canonical, the header is looked up without a conversion per request.
+	resolver := ClientResolver{TrustedProxies: proxies, DeviceHeader: http.CanonicalHeaderKey(deviceHeader)}
+	return Handlers[U]{Service: svc, Resolver: resolver}, nil
 }
 
 // Authenticate authenticates the request's access token (AccessToken:
