@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"os"
 	"slices"
-	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -73,14 +72,5 @@ func cpuPerCall(t *testing.T, n int, fn func() error) float64 {
 			t.Fatal(err)
 		}
 	}
-	return float64(cpuTime(t)-start) / float64(n)
-}
-
-// cpuTime is the process's user and system CPU time so far, in
-// nanoseconds.
-func cpuTime(t *testing.T) int64 {
-	t.Helper()
-	var ru syscall.Rusage
-	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	return float64(cpuTime(t)-start) / float64(n) // nanoseconds
 }
