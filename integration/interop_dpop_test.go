@@ -13,44 +13,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/jwtauth/jwtauth/internal/npmtest"
 )
 
-// npmDPoP is the version of panva's npm package "dpop" the interop test
-// uses, as in dpop/interop_test.go (whose npm install it shares).
-const npmDPoP = "2.1.2"
-
-// nodeDPoP returns a directory holding node_modules/dpop and the script
-// dpop/testdata/server.mjs, installing the package as dpop/interop_test.go
-// does: cached in the temporary directory, keyed by version, made
-// atomically. Without node or npm the test skips, except under CI=true
-// where it fails.
+// nodeDPoP returns a directory holding node_modules/dpop (npmtest.Install:
+// without node or npm the test skips, except under CI=true) and a copy of
+// the script dpop/testdata/server.mjs.
 func nodeDPoP(t *testing.T) string {
 	t.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is required under CI=true: %v", tool, err)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	dir := filepath.Join(os.TempDir(), "jwtauth-npm-dpop-"+npmDPoP)
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "dpop", "package.json")); err != nil {
-		tmp, err := os.MkdirTemp(os.TempDir(), "jwtauth-npm-dpop-install-")
-		require.NoError(t, err)
-		defer func() { _ = os.RemoveAll(tmp) }()
-		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-		defer cancel()
-		// #nosec G204 -- fixed arguments
-		cmd := exec.CommandContext(ctx, "npm", "install", "--prefix", tmp, "--no-audit", "--no-fund", "--loglevel=error", "dpop@"+npmDPoP)
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "npm install dpop@%s: %s", npmDPoP, out)
-		if err := os.Rename(tmp, dir); err != nil {
-			// Another run installed it meanwhile; use that one.
-			_, statErr := os.Stat(filepath.Join(dir, "node_modules", "dpop", "package.json"))
-			require.NoError(t, statErr, "rename: %v", err)
-		}
-	}
+	dir := npmtest.Install(t, "dpop", npmtest.DPoPVersion)
 	script, err := os.ReadFile("../dpop/testdata/server.mjs")
 	require.NoError(t, err)
 	// Each test writes its own copy, so that parallel runs do not race.
