@@ -14,6 +14,8 @@ package jwtauthtest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
 	"io"
@@ -30,6 +32,7 @@ import (
 	"github.com/jwtauth/jwtauth/adapters/memory"
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/dpop"
 	"github.com/jwtauth/jwtauth/ports"
 )
 
@@ -144,6 +147,39 @@ func (k *Kit[U]) Login(t testing.TB, userID string, user U) app.Pair {
 		t.Fatalf("jwtauthtest: login %s: %v", userID, err)
 	}
 	return pair
+}
+
+// LoginDPoP logs userID in as Login does, with the session and its tokens
+// bound to a new ES256 DPoP key (RFC 9449), and returns the pair and a
+// dpop.Transport holding the key. Send requests through it
+// (&http.Client{Transport: tr}), authorized with AuthorizeDPoP: it signs a
+// proof for each. The application's adapter must have Config.DPoP set. It
+// fails the test on an error.
+func (k *Kit[U]) LoginDPoP(t testing.TB, userID string, user U) (app.Pair, *dpop.Transport) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatalf("jwtauthtest: DPoP key: %v", err)
+	}
+	tr, err := dpop.NewTransport(key, nil)
+	if err != nil {
+		t.Fatalf("jwtauthtest: DPoP transport: %v", err)
+	}
+	client := Client
+	client.JKT = tr.JKT()
+	pair, err := k.Service.Login(context.Background(), userID, user, client)
+	if err != nil {
+		t.Fatalf("jwtauthtest: login %s: %v", userID, err)
+	}
+	return pair, tr
+}
+
+// AuthorizeDPoP sets r's Authorization header to "DPoP accessToken" and
+// its X-Device-ID header to DeviceID, for a token of LoginDPoP sent
+// through its Transport, which adds the proof.
+func AuthorizeDPoP(r *http.Request, accessToken string) {
+	r.Header.Set("Authorization", "DPoP "+accessToken)
+	r.Header.Set("X-Device-ID", DeviceID)
 }
 
 // Authorize sets r's Authorization header to "Bearer accessToken" and its

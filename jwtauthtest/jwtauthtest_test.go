@@ -3,6 +3,7 @@ package jwtauthtest_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/jwtauth/jwtauth/adapters/httpauth"
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/dpop"
 	"github.com/jwtauth/jwtauth/jwtauthtest"
 )
 
@@ -109,4 +111,33 @@ func TestClockConcurrent(t *testing.T) {
 	assert.Equal(t, start.Add(50*time.Second), c.Now())
 	c.Set(start)
 	assert.Equal(t, start, c.Now())
+}
+
+// TestKitDPoPTokensWorkOverHTTP: LoginDPoP's tokens work through its
+// Transport against an application with DPoP on, and not as Bearer.
+func TestKitDPoPTokensWorkOverHTTP(t *testing.T) {
+	kit := jwtauthtest.New[user](t, jwtauthtest.Config(t), nil)
+	proofs, err := dpop.New(dpop.Config{})
+	require.NoError(t, err)
+	auth, err := httpauth.New(httpauth.Config[user]{Service: kit.Service, DPoP: proofs})
+	require.NoError(t, err)
+	srv := httptest.NewServer(auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := httpauth.FromContext[user](r.Context())
+		_, _ = w.Write([]byte(p.Claims.JKT))
+	})))
+	t.Cleanup(srv.Close)
+
+	pair, tr := kit.LoginDPoP(t, "id-alice", user{Name: "alice"})
+	assert.Equal(t, tr.JKT(), pair.JKT)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/me", nil)
+	require.NoError(t, err)
+	jwtauthtest.AuthorizeDPoP(req, pair.AccessToken)
+	res, err := (&http.Client{Transport: tr}).Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode, "%s", body)
+	assert.Equal(t, tr.JKT(), string(body))
+
+	assert.Equal(t, http.StatusUnauthorized, get(t, srv.URL+"/me", pair.AccessToken), "a bound token as Bearer")
 }
