@@ -2,7 +2,6 @@ package httpauth
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -101,17 +100,14 @@ type Auth[U any] struct {
 }
 
 // New validates cfg, applies its defaults and returns an Auth. It returns
-// an error wrapping domain.ErrInvalidArgument when Service is nil or a
-// trusted proxy prefix is invalid.
+// an error wrapping domain.ErrInvalidArgument when Service is nil, a
+// trusted proxy prefix is invalid or DPoPRequired is set without DPoP.
 func New[U any](cfg Config[U]) (*Auth[U], error) {
-	h, err := web.NewHandlers("httpauth", cfg.Service, cfg.TrustedProxies, cfg.DeviceHeader)
+	h, err := web.NewHandlers("httpauth", cfg.Service, cfg.TrustedProxies, cfg.DeviceHeader,
+		web.DPoP{Validator: cfg.DPoP, Required: cfg.DPoPRequired})
 	if err != nil {
 		return nil, err
 	}
-	if cfg.DPoPRequired && cfg.DPoP == nil {
-		return nil, fmt.Errorf("%w: httpauth: Config.DPoPRequired needs Config.DPoP", domain.ErrInvalidArgument)
-	}
-	h.DPoP = web.DPoP{Validator: cfg.DPoP, Required: cfg.DPoPRequired}
 	b, err := web.NewBrowser("httpauth", web.BrowserConfig{
 		Cookies:        web.CookieConfig{SameSite: cfg.CookieSameSite, Insecure: cfg.CookieInsecure},
 		AllowedOrigins: cfg.AllowedOrigins,

@@ -30,6 +30,7 @@ func TestNewValidates(t *testing.T) {
 		{name: "ok", cfg: httpauth.Config[webtest.User]{Service: svc}},
 		{name: "no service", cfg: httpauth.Config[webtest.User]{}, wantErr: domain.ErrInvalidArgument},
 		{name: "invalid prefix", cfg: httpauth.Config[webtest.User]{Service: svc, TrustedProxies: []netip.Prefix{{}}}, wantErr: domain.ErrInvalidArgument},
+		{name: "DPoP required without a validator", cfg: httpauth.Config[webtest.User]{Service: svc, DPoPRequired: true}, wantErr: domain.ErrInvalidArgument},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,11 +23,15 @@ type Handlers[U any] struct {
 
 // NewHandlers validates the settings both adapters' Configs share and
 // returns their Handlers: svc is required, proxies are normalised by
-// NormalizePrefixes, an empty deviceHeader is DefaultDeviceHeader. Errors
-// wrap domain.ErrInvalidArgument and are prefixed with pkg.
-func NewHandlers[U any](pkg string, svc *app.Service[U], proxies []netip.Prefix, deviceHeader string) (Handlers[U], error) {
+// NormalizePrefixes, an empty deviceHeader is DefaultDeviceHeader, and
+// proofs cannot be required without a validator. Errors wrap
+// domain.ErrInvalidArgument and are prefixed with pkg.
+func NewHandlers[U any](pkg string, svc *app.Service[U], proxies []netip.Prefix, deviceHeader string, dp DPoP) (Handlers[U], error) {
 	if svc == nil {
 		return Handlers[U]{}, fmt.Errorf("%w: %s: Config.Service is required", domain.ErrInvalidArgument, pkg)
+	}
+	if dp.Required && dp.Validator == nil {
+		return Handlers[U]{}, fmt.Errorf("%w: %s: Config.DPoPRequired needs Config.DPoP", domain.ErrInvalidArgument, pkg)
 	}
 	proxies, err := NormalizePrefixes(proxies)
 	if err != nil {
@@ -38,7 +42,7 @@ func NewHandlers[U any](pkg string, svc *app.Service[U], proxies []netip.Prefix,
 	}
 	// Canonical, the header is looked up without a conversion per request.
 	resolver := ClientResolver{TrustedProxies: proxies, DeviceHeader: http.CanonicalHeaderKey(deviceHeader)}
-	return Handlers[U]{Service: svc, Resolver: resolver}, nil
+	return Handlers[U]{Service: svc, Resolver: resolver, DPoP: dp}, nil
 }
 
 // Authenticate authenticates the request's access token (AccessToken:
