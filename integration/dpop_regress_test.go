@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Bugs found in the DPoP code by the integration suite (issue 16), as
-// tests that fail until they are fixed.
+// Bugs the integration suite found in the DPoP code (issue 16), kept as
+// regression tests: each failed before its fix.
 
 // TestDPoPReplaySlotNeedsAToken: a proof that comes with a token the
 // server refuses proves nothing, and must not take a place in the replay
@@ -25,9 +25,9 @@ import (
 // whether it was remembered: the second answer must still be about the
 // token, not a replay.
 //
-// It fails today: the transports validate and record the proof before
-// the service checks the token (web.DPoP.resourceProof and tokenProof,
-// then Service.Authenticate / Refresh / Verify).
+// It failed when the transports recorded the proof before the service
+// checked the token; they now spend it only once the request is
+// authorized (dpop.Validator.Check, then Spend).
 func TestDPoPReplaySlotNeedsAToken(t *testing.T) {
 	t.Parallel()
 	s := start(t, merge(newForger(t).env(), map[string]string{"JWTAUTH_DEMO_USERS": twoUsers, "JWTAUTH_DPOP": "allowed"}))
@@ -57,7 +57,8 @@ func TestDPoPReplaySlotNeedsAToken(t *testing.T) {
 // "0: none"), but dpop.Config treats a zero Skew as "default", so proofs
 // still get 5 s: a proof issued 3 s in the future is accepted.
 //
-// It fails today: jwtauth.Config.dpopConfig passes ClockSkew 0 as Skew 0.
+// It failed when jwtauth.Config.dpopConfig passed ClockSkew 0 as Skew 0;
+// it now passes dpop.NoSkew.
 func TestDPoPClockSkewZero(t *testing.T) {
 	t.Parallel()
 	s := start(t, merge(newForger(t).env(), map[string]string{
@@ -70,16 +71,12 @@ func TestDPoPClockSkewZero(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, r.Status, "a proof from 3 s ahead with no skew allowed: %s", r.Body)
 }
 
-// TestDPoPContract: docs/openapi.yaml, the contract every other answer of
-// the reference server is checked against (checkContract), does not
-// document DPoP: token_type DPoP, the codes invalid_dpop_proof and
-// use_dpop_nonce, the 400 of a login or refresh with a bad proof, the
-// DPoP and DPoP-Nonce headers, dpop_jkt on sessions. client.dpop skips
-// the check for that reason; this test runs it on one answer of each
-// kind.
-//
-// It fails until docs/openapi.yaml documents DPoP; then client.dpop can
-// call checkContract too.
+// TestDPoPContract: docs/openapi.yaml, the contract every answer of the
+// reference server is checked against (checkContract), documents DPoP:
+// token_type DPoP, the codes invalid_dpop_proof and use_dpop_nonce, the
+// 400 of a login with a bad proof or without a nonce, the DPoP and
+// DPoP-Nonce headers, dpop_jkt on sessions. One answer of each kind, with
+// nonces on. It failed before the document described DPoP.
 func TestDPoPContract(t *testing.T) {
 	t.Parallel()
 	s := start(t, merge(newForger(t).env(), map[string]string{"JWTAUTH_DEMO_USERS": twoUsers, "JWTAUTH_DPOP": "allowed", "JWTAUTH_DPOP_NONCE": "true"}))
