@@ -33,6 +33,7 @@ import (
 	"github.com/jwtauth/jwtauth/adapters/memory"
 	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/jwtauthtest"
 	"github.com/jwtauth/jwtauth/ports"
 )
 
@@ -52,36 +53,18 @@ type atkUser struct {
 	Name string `json:"name"`
 }
 
-// atkClock is a settable clock shared by the service and the codec.
-type atkClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *atkClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *atkClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // inproc is one deployment in process.
 type inproc struct {
 	f   forger
 	svc *app.Service[atkUser]
-	clk *atkClock
+	clk *jwtauthtest.Clock
 }
 
 // newInproc builds a service with fresh keys; cc.Method defaults to HS256
 // with the forger's key.
 func newInproc(t *testing.T, cfg app.Config, cc jwtcodec.Config) *inproc {
 	t.Helper()
-	e := &inproc{f: newForger(t), clk: &atkClock{now: time.Now().Truncate(time.Second)}}
+	e := &inproc{f: newForger(t), clk: jwtauthtest.NewClock(time.Now().Truncate(time.Second))}
 	if cc.Method == "" {
 		cc.Method = "HS256"
 	}
@@ -492,11 +475,11 @@ func TestAttackInProcess(t *testing.T) {
 		p := e.login(t, "alice", atkLaptop)
 		var tb atkTable
 		tb.add("control: 10 min - 1 s later, still valid", func() error {
-			e.clk.Add(10*time.Minute - time.Second)
+			e.clk.Advance(10*time.Minute - time.Second)
 			return e.auth(p.AccessToken, atkLaptop)()
 		})
 		tb.add("10 min later, expired at once (no leeway on exp)", func() error {
-			e.clk.Add(time.Second)
+			e.clk.Advance(time.Second)
 			return e.auth(p.AccessToken, atkLaptop)()
 		}, domain.ErrExpired)
 		tb.add("control: the refresh token still refreshes", e.refresh(p.RefreshToken, atkLaptop))
@@ -506,7 +489,7 @@ func TestAttackInProcess(t *testing.T) {
 			return err
 		})
 		tb.add("the server's clock set back an hour: nbf and iat in the future", func() error {
-			e.clk.Add(-time.Hour)
+			e.clk.Advance(-time.Hour)
 			return e.auth(q.AccessToken, atkPhone)()
 		}, domain.ErrInvalid)
 		tb.add("refresh token from the future", func() error { return e.refresh(q.RefreshToken, atkPhone)() }, domain.ErrInvalid)
@@ -526,11 +509,11 @@ func TestAttackInProcess(t *testing.T) {
 			return err
 		})
 		tb.add("control: the old refresh token within the grace interval (two tabs)", func() error {
-			e.clk.Add(5 * time.Second)
+			e.clk.Advance(5 * time.Second)
 			return e.refresh(b0.RefreshToken, atkPhone)()
 		})
 		tb.add("the old refresh token after the grace interval", func() error {
-			e.clk.Add(6 * time.Second)
+			e.clk.Advance(6 * time.Second)
 			return e.refresh(b0.RefreshToken, atkPhone)()
 		}, domain.ErrRefreshReused)
 		tb.add("after reuse: the newest refresh token", func() error { return e.refresh(b1.RefreshToken, atkPhone)() }, domain.ErrRevoked)
@@ -546,7 +529,7 @@ func TestAttackInProcess(t *testing.T) {
 		tb.add("refresh token of a logged-out session", e.refresh(c0.RefreshToken, atkLaptop), domain.ErrRevoked)
 		tb.add("verify a refresh token of a logged-out session", e.verify(c0.RefreshToken, atkLaptop), domain.ErrRevoked)
 		tb.add("control: the pruner deletes ended sessions", func() error {
-			e.clk.Add(time.Second) // it deletes what ended strictly before now
+			e.clk.Advance(time.Second) // it deletes what ended strictly before now
 			n, err := e.svc.Prune(ctx)
 			if err == nil && n < 2 {
 				err = fmt.Errorf("pruned %d sessions, want at least 2", n)
