@@ -111,7 +111,7 @@ type BrowserRefreshResponse struct {
 // ignored), so with DPoP required it refuses to log in (400
 // invalid_dpop_proof).
 func (h *Handlers[U]) BrowserLogin(w http.ResponseWriter, r *http.Request, b Browser, userID string, user U) error {
-	if h.DPoP.Validator != nil && h.DPoP.Required {
+	if h.DPoP.Required { // NewHandlers refuses Required without a validator
 		return h.DPoP.wrap(errBrowserNeedsDPoP, true)
 	}
 	client := h.Resolver.Resolve(r)
