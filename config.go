@@ -71,6 +71,12 @@ type Config struct {
 	CacheMaxEntries int
 	// UserFromToken: JWTAUTH_USER_FROM_TOKEN, default false.
 	UserFromToken bool
+	// TokenMemo: JWTAUTH_TOKEN_MEMO, default 4096 (app.DefaultTokenMemo).
+	// The number of access tokens remembered as verified, so that a
+	// token presented again is not decrypted, verified and decoded again
+	// (its binding, generation and session are still checked on every
+	// request; see app.Config.TokenMemo). 0 turns it off.
+	TokenMemo int
 	// MaxSessions: JWTAUTH_MAX_SESSIONS, default 50. Caps a user's live
 	// sessions whatever the device limit; past it the least recently seen
 	// is revoked.
@@ -199,6 +205,7 @@ func DefaultConfig() Config {
 		CacheMaxEntries:   100_000,
 		DevicePolicy:      domain.EvictOldest,
 		MaxSessions:       domain.DefaultMaxSessions,
+		TokenMemo:         app.DefaultTokenMemo,
 		DeviceHeader:      "X-Device-ID",
 		IPBinding:         domain.IPStrict,
 		RefreshReuseGrace: 10 * time.Second,
@@ -279,6 +286,14 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 		l.fail("JWTAUTH_MAX_SESSIONS", err)
 		c.MaxSessions = n
+	}
+	if v, ok := l.get("JWTAUTH_TOKEN_MEMO"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			err = fmt.Errorf("%q is not a whole number", v)
+		}
+		l.fail("JWTAUTH_TOKEN_MEMO", err)
+		c.TokenMemo = n
 	}
 	if v, ok := l.get("JWTAUTH_DEVICE_POLICY"); ok {
 		p, err := domain.ParseLimitAction(v)
@@ -379,6 +394,8 @@ var variables = []string{
 	"JWTAUTH_PRUNE_INTERVAL", "JWTAUTH_SHUTDOWN_TIMEOUT",
 	// Abuse resistance.
 	"JWTAUTH_MAX_SESSIONS", "JWTAUTH_CLOCK_SKEW",
+	// Speed.
+	"JWTAUTH_TOKEN_MEMO",
 	// Browser apps.
 	"JWTAUTH_COOKIE_SAMESITE", "JWTAUTH_COOKIE_SECURE", "JWTAUTH_ALLOWED_ORIGINS",
 	// Observability.
@@ -454,6 +471,8 @@ func (c Config) Validate() error {
 		return bad("JWTAUTH_ENV", "must be development, production or test")
 	case c.MaxSessions < 0:
 		return bad("JWTAUTH_MAX_SESSIONS", "must be at least 1")
+	case c.TokenMemo < 0 || c.TokenMemo > app.MaxTokenMemo:
+		return bad("JWTAUTH_TOKEN_MEMO", fmt.Sprintf("must be 0 (off) to %d", app.MaxTokenMemo))
 	case c.MaxSessions > 0 && c.DeviceLimit > c.MaxSessions:
 		return bad("JWTAUTH_DEVICE_LIMIT", fmt.Sprintf("must not exceed JWTAUTH_MAX_SESSIONS (%d): the session cap would evict before the device policy applies", c.MaxSessions))
 	case c.DeviceHeader == "":
@@ -612,6 +631,10 @@ func (c Config) AppConfig() app.Config {
 	if grace == 0 {
 		grace = -1 // explicit zero: no grace (app.Config's zero means default)
 	}
+	memo := c.TokenMemo
+	if memo == 0 {
+		memo = -1 // explicit zero: off
+	}
 	return app.Config{
 		AccessTTL:     c.AccessTTL,
 		RefreshTTL:    c.RefreshTTL,
@@ -623,6 +646,7 @@ func (c Config) AppConfig() app.Config {
 		SessionMaxAge: c.SessionMaxAge,
 		IdleTimeout:   c.SessionIdleTimeout,
 		UserFromToken: c.UserFromToken,
+		TokenMemo:     memo,
 		Issuer:        c.Issuer,
 		Audience:      c.Audience,
 

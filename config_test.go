@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/jwtauth/jwtauth"
+	"github.com/jwtauth/jwtauth/app"
 	"github.com/jwtauth/jwtauth/domain"
 	"github.com/jwtauth/jwtauth/dpop"
 )
@@ -425,4 +426,21 @@ func TestProductionWarnings(t *testing.T) {
 	assert.Contains(t, w[1], "JWTAUTH_METRICS_ADDR")
 	c.CookieSecure, c.MetricsAddr = true, "127.0.0.1:9090"
 	assert.Empty(t, c.Warnings())
+}
+
+// JWTAUTH_TOKEN_MEMO sizes the verified-token memo; 0 turns it off, which
+// app.Config spells as a negative number.
+func TestTokenMemoVariable(t *testing.T) {
+	c, err := jwtauth.LoadConfig(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, app.DefaultTokenMemo, c.TokenMemo)
+	assert.Equal(t, app.DefaultTokenMemo, c.AppConfig().TokenMemo)
+	c, err = jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_TOKEN_MEMO": "0"}))
+	require.NoError(t, err)
+	assert.Negative(t, c.AppConfig().TokenMemo, "off")
+	for _, bad := range []string{"-1", "lots", "1048577"} {
+		_, err := jwtauth.LoadConfig(env(map[string]string{"JWTAUTH_TOKEN_MEMO": bad}))
+		require.ErrorIs(t, err, jwtauth.ErrConfig, bad)
+		assert.Contains(t, err.Error(), "JWTAUTH_TOKEN_MEMO", bad)
+	}
 }

@@ -46,6 +46,16 @@ type Config struct {
 	// no custom unmarshalers), the Service remembers the claims of up to
 	// 1024 recent distinct "usr" JSON texts instead of decoding them again.
 	UserFromToken bool
+	// TokenMemo is the number of access tokens remembered as verified:
+	// a token presented again, while it is valid by the codec's clock, is
+	// not decrypted, verified and decoded again (its client binding,
+	// generation and session are checked on every request all the same).
+	// The Service keeps each token's SHA-256 and claims, never the token.
+	// It needs a codec that tells its clock (jwtcodec.Codec does) and,
+	// with UserFromToken, plain-data user claims (as above); otherwise
+	// it is off. Default DefaultTokenMemo (4096); negative turns it off;
+	// at most MaxTokenMemo.
+	TokenMemo int
 	// Issuer and Audience are written to every token (iss, aud). Default
 	// empty (not written). The codec checks them when configured.
 	Issuer   string
@@ -86,6 +96,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.TokenMemo == 0 {
+		c.TokenMemo = DefaultTokenMemo
+	}
 	if c.MaxSessions == 0 {
 		c.MaxSessions = domain.DefaultMaxSessions
 	}
@@ -102,6 +115,8 @@ func (c Config) withDefaults() (Config, error) {
 		// Only refreshes move last seen, and a busy client refreshes once
 		// per access token: a shorter idle timeout would log it out.
 		return c, fmt.Errorf("%w: IdleTimeout must be longer than AccessTTL", domain.ErrInvalidArgument)
+	case c.TokenMemo > MaxTokenMemo:
+		return c, fmt.Errorf("%w: TokenMemo must be at most %d", domain.ErrInvalidArgument, MaxTokenMemo)
 	case c.MaxSessions < 0:
 		return c, fmt.Errorf("%w: MaxSessions must not be negative", domain.ErrInvalidArgument)
 	case c.DevicePolicy.Limit < 0:

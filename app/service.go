@@ -87,6 +87,7 @@ type Service[U any] struct {
 	parts partsCache   // the cache, when it looks up by parts
 	// decrypter is the cipher, when it decrypts into a buffer.
 	decrypter appendDecrypter
+	tokens    *tokenMemo[U] // nil when off (see newTokenMemo)
 }
 
 // New returns a Service, or an error wrapping domain.ErrInvalidArgument
@@ -105,6 +106,7 @@ func New[U any](cfg Config, deps Deps[U]) (*Service[U], error) {
 	}
 	s.parts, _ = deps.Cache.(partsCache)
 	s.decrypter, _ = deps.Cipher.(appendDecrypter)
+	s.tokens = newTokenMemo(cfg.TokenMemo, deps.Codec, s.users, cfg.UserFromToken)
 	if s.tel, err = newTelemetry(cfg, deps.Bus); err != nil {
 		return nil, err
 	}
@@ -199,23 +201,34 @@ func (s *Service[U]) login(ctx context.Context, userID string, user U, client do
 // generation, active session.
 func (s *Service[U]) authenticate(ctx context.Context, raw string, client domain.ClientInfo) (Principal[U], error) {
 	var p Principal[U]
-	var slot *userSlot[U]
-	var dst any
-	if s.cfg.UserFromToken {
-		slot = &userSlot[U]{memo: s.users}
-		dst = slot
+	var c domain.Claims
+	hit := false
+	if s.tokens != nil {
+		c, p.User, hit = s.tokens.get(raw)
 	}
-	c, err := s.decode(raw, dst)
-	if err != nil {
-		return Principal[U]{}, err
-	}
-	if slot != nil {
-		p.User = slot.user
+	if !hit {
+		var slot *userSlot[U]
+		var dst any
+		if s.cfg.UserFromToken {
+			slot = &userSlot[U]{memo: s.users}
+			dst = slot
+		}
+		var err error
+		if c, err = s.decode(raw, dst); err != nil {
+			return Principal[U]{}, err
+		}
+		if slot != nil {
+			p.User = slot.user
+		}
 	}
 	if err := s.checkAccess(ctx, c, client); err != nil {
 		return Principal[U]{}, err
 	}
+	if s.tokens != nil && !hit {
+		s.tokens.put(raw, c, p.User)
+	}
 	if !s.cfg.UserFromToken {
+		var err error
 		if p.User, err = s.loadUser(ctx, c.Subject); err != nil {
 			return Principal[U]{}, err
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -504,6 +505,40 @@ func TestGarbageInput(t *testing.T) {
 	long.DeviceName = string(huge) + "\xff"
 	_, err = f.svc.Login(ctx, "alice", User{}, long)
 	assert.NoError(t, err, "device names are truncated, not rejected")
+}
+
+// TestInvisibleBytesAreMalformed holds decode's shortcut to its promise:
+// with jwe it skips domain.Token.Check, so a byte Check refuses, anywhere
+// in a real token, must still be refused as malformed, and inserted as
+// well as replaced (encoding/base64 alone would skip an inserted CR or LF).
+func TestInvisibleBytesAreMalformed(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	tok := f.login(t, "alice", alice).AccessToken
+	var refused []byte
+	for c := range 256 {
+		if domain.Token([]byte{byte(c)}).Check() != nil {
+			refused = append(refused, byte(c))
+		}
+	}
+	require.Len(t, refused, 256-94, "Check refuses all but the 94 visible ASCII bytes")
+	for _, i := range []int{0, 10, strings.IndexByte(tok, '.'), len(tok) / 2, len(tok) - 1, len(tok)} {
+		for _, c := range refused {
+			replaced := []byte(tok)
+			if i < len(tok) {
+				replaced[i] = c
+			} else {
+				replaced = append(replaced, c)
+			}
+			inserted := tok[:i] + string(c) + tok[i:]
+			for _, bad := range []string{string(replaced), inserted} {
+				_, err := f.svc.Authenticate(ctx, bad, alice)
+				require.ErrorIs(t, err, domain.ErrMalformed, "byte %#x at %d", c, i)
+				_, err = f.svc.Verify(ctx, bad, alice)
+				require.ErrorIs(t, err, domain.ErrMalformed, "byte %#x at %d", c, i)
+			}
+		}
+	}
 }
 
 // RolesUser has a slice: its claims are decoded for every request, never

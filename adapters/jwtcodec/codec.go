@@ -282,6 +282,10 @@ const maxSigSize = 64
 // and encoding/json and Unmarshalers do not keep their input).
 var payloadBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
+// Now returns the time on the codec's clock (Config.Now), by which Parse
+// checks exp, nbf and iat.
+func (c *Codec) Now() time.Time { return c.now() }
+
 // verify reports whether sig is the signature of input. HS* tokens are
 // checked here with pooled HMAC states: golang-jwt's
 // SigningMethodHMAC.Verify builds a new HMAC (two hash states and their

@@ -57,6 +57,17 @@ func BenchmarkAuthenticateBigcache(b *testing.B) {
 	benchmarkAuthenticate(b, svc, login(b, svc))
 }
 
+// BenchmarkAuthenticateFirstUse is BenchmarkAuthenticateBigcache with the
+// token memo off (app.Config.TokenMemo < 0): every call decrypts,
+// verifies and decodes the token, as for a token presented the first
+// time. Its ratio to BenchmarkFloor is the full check's cost over the
+// unavoidable work; BenchmarkAuthenticateBigcache's is that of a token
+// presented again, the common case.
+func BenchmarkAuthenticateFirstUse(b *testing.B) {
+	svc := newServiceConfig(b, memoryBackend(b), app.Config{TokenMemo: -1})
+	benchmarkAuthenticate(b, svc, login(b, svc))
+}
+
 // BenchmarkAuthenticatePostgresCached is Authenticate on the PostgreSQL
 // store with a warm bigcache: no query is made.
 func BenchmarkAuthenticatePostgresCached(b *testing.B) {

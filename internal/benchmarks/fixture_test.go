@@ -118,9 +118,16 @@ func newBigcache(tb testing.TB) *bcache.Cache {
 // loader.
 func newService(tb testing.TB, b backend) *app.Service[User] {
 	tb.Helper()
+	return newServiceConfig(tb, b, app.Config{})
+}
+
+// newServiceConfig is newService with cfg (UserFromToken set as there).
+func newServiceConfig(tb testing.TB, b backend, cfg app.Config) *app.Service[User] {
+	tb.Helper()
 	codec, cipher := newCrypto(tb)
 	deps := app.Deps[User]{Store: b.store, Codec: codec, Cipher: cipher, Cache: b.cache, Users: b.loader}
-	svc, err := app.New(app.Config{UserFromToken: b.loader == nil}, deps)
+	cfg.UserFromToken = b.loader == nil
+	svc, err := app.New(cfg, deps)
 	require.NoError(tb, err)
 	return svc
 }
