@@ -1,10 +1,12 @@
 // Command benchhttp measures the HTTP cost of jwtauth's Echo middleware
-// with an external load generator: it starts three server processes (bare
-// Echo, Echo + labstack/echo-jwt, Echo + echoauth) serving the same
-// trivial handler, loads each in turn with wrk for several alternating
-// rounds, and prints requests/s, latency percentiles and the server's CPU
-// time per request (user + system, from the server process's rusage) as a
-// markdown table with ratios to bare Echo.
+// with an external load generator: it starts five server processes
+// serving the same trivial handler (bare Echo; bare Echo sent jwtauth's
+// request, token ignored; Echo + only the floor's work on that token, see
+// internal/floor; Echo + labstack/echo-jwt; Echo + echoauth), loads each
+// in turn with wrk for several alternating rounds, and prints requests/s,
+// latency percentiles and the server's CPU time per request (user +
+// system, from the server process's rusage) as a markdown table with
+// ratios to bare Echo and to the floor server.
 //
 // When taskset is available, the servers are pinned to CPU 0 and wrk to
 // CPU 1, so load generator and server do not take turns on one core.
@@ -38,7 +40,7 @@ import (
 )
 
 func main() {
-	serve := flag.String("serve", "", "internal: run one server (bare, echo-jwt or jwtauth) and print its target")
+	serve := flag.String("serve", "", "internal: run one server (bare, bare-token, floor, echo-jwt or jwtauth) and print its target")
 	rounds := flag.Int("rounds", 3, "rounds; each loads every server once, alternating the order")
 	duration := flag.Duration("duration", 5*time.Second, "wrk duration per server and round")
 	conns := flag.Int("conns", 16, "wrk connections")
@@ -78,7 +80,10 @@ type sample struct {
 	cpu      time.Duration // server CPU time (user + system) during the run
 }
 
-var servers = []string{"bare", "echo-jwt", "jwtauth"}
+// servers are the server kinds, in report order: bare Echo; bare Echo
+// sent jwtauth's request (token ignored); Echo + the floor's work on that
+// token; Echo + echo-jwt; Echo + echoauth.
+var servers = []string{"bare", "bare-token", "floor", "echo-jwt", "jwtauth"}
 
 func run(w io.Writer, rounds int, duration time.Duration, conns int) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
@@ -263,17 +268,18 @@ func report(w io.Writer, res map[string][]sample, rounds int, d time.Duration, c
 		where = "servers pinned to CPU 0 (GOMAXPROCS=1), wrk to CPU 1"
 	}
 	fmt.Fprintf(w, "wrk, %d alternating rounds of %v per server, %d connections; %s; medians of the rounds\n\n", rounds, d, conns, where)
-	fmt.Fprintln(w, "| server | requests/s | p50 | p99 | server CPU per request | requests/s vs bare | CPU per request vs bare |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| server | requests/s | p50 | p99 | server CPU per request | requests/s vs bare | CPU per request vs bare | requests/s vs floor |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	rate := func(s sample) float64 { return s.rate }
 	cpu := func(s sample) float64 { return perRequest(s.cpu, s.requests) }
 	bareRate, bareCPU := median(res["bare"], rate), median(res["bare"], cpu)
+	floorRate := median(res["floor"], rate)
 	for _, name := range servers {
 		s := res[name]
 		p50 := time.Duration(median(s, func(s sample) float64 { return float64(s.p50) }))
 		p99 := time.Duration(median(s, func(s sample) float64 { return float64(s.p99) }))
-		fmt.Fprintf(w, "| %s | %.0f | %v | %v | %.2f µs | %.2f× | %.2f× |\n", name, median(s, rate),
+		fmt.Fprintf(w, "| %s | %.0f | %v | %v | %.2f µs | %.2f× | %.2f× | %.2f× |\n", name, median(s, rate),
 			p50.Round(time.Microsecond), p99.Round(time.Microsecond), median(s, cpu),
-			median(s, rate)/bareRate, median(s, cpu)/bareCPU)
+			median(s, rate)/bareRate, median(s, cpu)/bareCPU, median(s, rate)/floorRate)
 	}
 }

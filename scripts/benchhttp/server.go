@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/jwtauth/jwtauth"
 	"github.com/jwtauth/jwtauth/adapters/echoauth"
 	"github.com/jwtauth/jwtauth/domain"
+	"github.com/jwtauth/jwtauth/internal/floor"
 )
 
 // User is the user claims every server's token carries.
@@ -82,8 +85,49 @@ func runServer(kind string, out io.Writer, cpuProfile string) error {
 			NewClaimsFunc: func(echo.Context) jwt.Claims { return new(baselineClaims) },
 		}))
 		headers["Authorization"] = "Bearer " + tok
+	case "bare-token":
+		// Bare Echo receiving the very request jwtauth's server gets,
+		// token included and ignored: what carrying the token costs.
+		_, tok, stop, err := jwtauthMiddleware(randomKey(), randomKey())
+		if err != nil {
+			return err
+		}
+		stop()
+		e.GET("/hello", func(c echo.Context) error { return c.String(http.StatusOK, alice.Name) })
+		headers["Authorization"] = "Bearer " + tok
+		headers["X-Device-ID"] = "load-generator"
+	case "floor":
+		// Only the work no implementation can skip (package floor) on
+		// jwtauth's token: the best any middleware for it could do.
+		signKey, encKey := randomKey(), randomKey()
+		_, tok, stop, err := jwtauthMiddleware(signKey, encKey)
+		if err != nil {
+			return err
+		}
+		stop()
+		checkers := sync.Pool{New: func() any {
+			f, err := floor.New(encKey, signKey)
+			if err != nil {
+				panic(err) // the keys are 32 bytes: cannot happen
+			}
+			return f
+		}}
+		e.GET("/hello", func(c echo.Context) error { return c.String(http.StatusOK, alice.Name) },
+			func(next echo.HandlerFunc) echo.HandlerFunc {
+				return func(c echo.Context) error {
+					raw, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+					f := checkers.Get().(*floor.Checker)
+					defer checkers.Put(f)
+					if !ok || f.Check(raw) != nil {
+						return echo.ErrUnauthorized
+					}
+					return next(c)
+				}
+			})
+		headers["Authorization"] = "Bearer " + tok
+		headers["X-Device-ID"] = "load-generator"
 	case "jwtauth":
-		mw, tok, stop, err := jwtauthMiddleware()
+		mw, tok, stop, err := jwtauthMiddleware(randomKey(), randomKey())
 		if err != nil {
 			return err
 		}
@@ -146,12 +190,12 @@ func runServer(kind string, out io.Writer, cpuProfile string) error {
 }
 
 // jwtauthMiddleware assembles jwtauth as an application would (memory
-// backend, bigcache, encryption on, user from token) and logs alice in
-// from the load generator.
-func jwtauthMiddleware() (echo.MiddlewareFunc, string, func(), error) {
+// backend, bigcache, encryption on, user from token, the given keys) and
+// logs alice in from the load generator.
+func jwtauthMiddleware(signKey, encKey []byte) (echo.MiddlewareFunc, string, func(), error) {
 	cfg := jwtauth.DefaultConfig()
-	cfg.SigningKey = randomKey()
-	cfg.EncryptionKeys = []jwtauth.EncryptionKey{{ID: "k1", Secret: randomKey()}}
+	cfg.SigningKey = signKey
+	cfg.EncryptionKeys = []jwtauth.EncryptionKey{{ID: "k1", Secret: encKey}}
 	cfg.UserFromToken = true
 	be, stop, err := jwtauth.NewMemoryBackend(cfg)
 	if err != nil {

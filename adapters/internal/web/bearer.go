@@ -21,7 +21,7 @@ import (
 // other characters, is an error wrapping domain.ErrMalformed (401
 // invalid_token).
 func AuthorizationToken(r *http.Request) (tok string, isDPoP bool, err error) {
-	vals := r.Header.Values("Authorization")
+	vals := r.Header["Authorization"] // canonical: no conversion per request
 	if len(vals) == 0 {
 		return "", false, domain.ErrMissingToken
 	}

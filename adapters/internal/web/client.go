@@ -70,7 +70,7 @@ func (r ClientResolver) Resolve(req *http.Request) domain.ClientInfo {
 	ua := req.Header.Get("User-Agent")
 	return domain.ClientInfo{
 		IP:         r.clientIP(req),
-		DeviceID:   r.deviceID(req, ua),
+		DeviceID:   r.deviceID(req),
 		DeviceName: deviceName(ua),
 	}
 }
@@ -79,7 +79,7 @@ func (r ClientResolver) Resolve(req *http.Request) domain.ClientInfo {
 // access token is checked against, all Authenticate needs on every
 // request.
 func (r ClientResolver) binding(req *http.Request) domain.ClientInfo {
-	return domain.ClientInfo{IP: r.clientIP(req), DeviceID: r.deviceID(req, req.Header.Get("User-Agent"))}
+	return domain.ClientInfo{IP: r.clientIP(req), DeviceID: r.deviceID(req)}
 }
 
 func (r ClientResolver) clientIP(req *http.Request) netip.Addr {
@@ -175,14 +175,14 @@ func (r ClientResolver) headerDeviceID(req *http.Request) (string, bool) {
 	return "", false
 }
 
-func (r ClientResolver) deviceID(req *http.Request, ua string) string {
+func (r ClientResolver) deviceID(req *http.Request) string {
 	if v, ok := r.headerDeviceID(req); ok {
 		return v
 	}
 	if v := deviceCookie(req); v != "" {
 		return v
 	}
-	sum := sha256.Sum256([]byte(ua))
+	sum := sha256.Sum256([]byte(req.Header.Get("User-Agent")))
 	const prefix = "ua:"
 	var id [len(prefix) + 32]byte
 	copy(id[:], prefix)

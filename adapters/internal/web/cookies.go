@@ -96,7 +96,7 @@ func newDeviceID() string {
 // appears several times, or whose value is not a possible token, is an
 // error wrapping domain.ErrMalformed.
 func AccessToken(r *http.Request) (tok string, isDPoP bool, err error) {
-	if len(r.Header.Values("Authorization")) > 0 {
+	if len(r.Header["Authorization"]) > 0 {
 		return AuthorizationToken(r)
 	}
 	tok, err = tokenCookie(r, AccessCookie)

@@ -98,6 +98,10 @@ func (e *dpopError) adjust(p Problem) Problem {
 // it, so that requests it refuses take no room in the validator's bounded
 // replay cache (see dpop.Validator.Spend).
 
+// canonicalDPoP is the DPoP header's key in http.Header ("Dpop"),
+// looked up without a conversion per request.
+var canonicalDPoP = http.CanonicalHeaderKey("DPoP")
+
 // tokenProof checks the DPoP proof of a token request (login, refresh,
 // verify) against the request's method and URL, ath being the hash of
 // accessToken when it is not "". Without a DPoP header it returns the
@@ -107,7 +111,7 @@ func (d DPoP) tokenProof(r *http.Request, accessToken string) (dpop.Proof, error
 	if d.Validator == nil {
 		return dpop.Proof{}, nil
 	}
-	if len(r.Header.Values("DPoP")) == 0 && !d.Required {
+	if len(r.Header[canonicalDPoP]) == 0 && !d.Required {
 		return dpop.Proof{}, nil
 	}
 	return d.Validator.CheckRequest(r, accessToken)
