@@ -50,8 +50,8 @@ type Config struct {
 	// a token presented again, while it is valid by the codec's clock, is
 	// not decrypted, verified and decoded again (its client binding,
 	// generation and session are checked on every request all the same).
-	// The Service keeps each token's SHA-256 and claims, never the token.
-	// It needs a codec that tells its clock (jwtcodec.Codec does) and,
+	// The Service keeps a copy of each token and its claims in memory,
+	// next to the keys. It needs a codec that tells its clock (jwtcodec.Codec does) and,
 	// with UserFromToken, plain-data user claims (as above); otherwise
 	// it is off. Default DefaultTokenMemo (4096); negative turns it off;
 	// at most MaxTokenMemo.

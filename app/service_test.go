@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
@@ -509,12 +510,13 @@ func TestGarbageInput(t *testing.T) {
 
 // TestInvisibleBytesAreMalformed holds decode's shortcut to its promise:
 // with jwe it skips domain.Token.Check, so a byte Check refuses, anywhere
-// in a real token, must still be refused as malformed, and inserted as
-// well as replaced (encoding/base64 alone would skip an inserted CR or LF).
+// in a real token, must still be refused as malformed, inserted as well
+// as replaced. encoding/base64 skips CR and LF, so those are inserted at
+// every position of tokens whose segments have every length modulo 4
+// (subjects of 1 to 4 bytes): one spelling per token.
 func TestInvisibleBytesAreMalformed(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
-	tok := f.login(t, "alice", alice).AccessToken
 	var refused []byte
 	for c := range 256 {
 		if domain.Token([]byte{byte(c)}).Check() != nil {
@@ -522,20 +524,31 @@ func TestInvisibleBytesAreMalformed(t *testing.T) {
 		}
 	}
 	require.Len(t, refused, 256-94, "Check refuses all but the 94 visible ASCII bytes")
-	for _, i := range []int{0, 10, strings.IndexByte(tok, '.'), len(tok) / 2, len(tok) - 1, len(tok)} {
-		for _, c := range refused {
-			replaced := []byte(tok)
-			if i < len(tok) {
-				replaced[i] = c
-			} else {
-				replaced = append(replaced, c)
+	check := func(bad string, what string) {
+		t.Helper()
+		_, err := f.svc.Authenticate(ctx, bad, alice)
+		require.ErrorIs(t, err, domain.ErrMalformed, what)
+		_, err = f.svc.Verify(ctx, bad, alice)
+		require.ErrorIs(t, err, domain.ErrMalformed, what)
+	}
+	for _, user := range []string{"a", "ab", "abc", "abcd"} {
+		f.users[user] = User{Name: user}
+		tok := f.login(t, user, alice).AccessToken
+		for i := 0; i <= len(tok); i++ {
+			for _, c := range "\r\n" {
+				check(tok[:i]+string(c)+tok[i:], fmt.Sprintf("%q inserted at %d of %s's token", c, i, user))
 			}
-			inserted := tok[:i] + string(c) + tok[i:]
-			for _, bad := range []string{string(replaced), inserted} {
-				_, err := f.svc.Authenticate(ctx, bad, alice)
-				require.ErrorIs(t, err, domain.ErrMalformed, "byte %#x at %d", c, i)
-				_, err = f.svc.Verify(ctx, bad, alice)
-				require.ErrorIs(t, err, domain.ErrMalformed, "byte %#x at %d", c, i)
+		}
+		for _, i := range []int{0, 10, strings.IndexByte(tok, '.'), len(tok) / 2, len(tok) - 1, len(tok)} {
+			for _, c := range refused {
+				replaced := []byte(tok)
+				if i < len(tok) {
+					replaced[i] = c
+				} else {
+					replaced = append(replaced, c)
+				}
+				check(string(replaced), fmt.Sprintf("byte %#x at %d", c, i))
+				check(tok[:i]+string(c)+tok[i:], fmt.Sprintf("byte %#x inserted at %d", c, i))
 			}
 		}
 	}

@@ -208,12 +208,14 @@ func (c *Cipher) key(header string) (*ringKey, []byte, error) {
 }
 
 // decode decodes the base64url segment src into dst, which must be exactly
-// b64.DecodedLen(len(src)) bytes long. Requiring the full length rejects the
-// CR and LF characters that encoding/base64 would otherwise skip, so a
-// segment has a single spelling.
+// b64.DecodedLen(len(src)) bytes long. Requiring every byte of src to
+// count (EncodedLen of what was decoded is len(src)) refuses the CR and
+// LF characters that encoding/base64 otherwise skips, so a segment has a
+// single spelling: a full length alone lets one CR or LF through a
+// segment whose length is a multiple of 4.
 func decode(dst []byte, src string) error {
 	n, err := b64.Decode(dst, []byte(src))
-	if err != nil || n != len(dst) {
+	if err != nil || n != len(dst) || b64.EncodedLen(n) != len(src) {
 		return errBase64
 	}
 	return nil

@@ -192,6 +192,22 @@ func TestDecryptRejects(t *testing.T) {
 	}
 }
 
+// encoding/base64 skips CR and LF; a token must still have one spelling,
+// whatever its segments' lengths modulo 4 (plaintexts of 1 to 4 bytes
+// give all four), with the character anywhere.
+func TestDecryptRefusesSkippedCharacters(t *testing.T) {
+	c := newCipher(t, jwe.Key{ID: "k1", Secret: secret(1)})
+	for n := 1; n <= 4; n++ {
+		tok := encrypt(t, c, []byte(strings.Repeat("x", n)))
+		for i := 0; i <= len(tok); i++ {
+			for _, ch := range "\r\n" {
+				_, err := c.Decrypt(tok[:i] + string(ch) + tok[i:])
+				require.ErrorIs(t, err, domain.ErrMalformed, "%q at %d of a %d-byte plaintext's token", ch, i, n)
+			}
+		}
+	}
+}
+
 func TestTamperedTokenRejected(t *testing.T) {
 	c := newCipher(t, jwe.Key{ID: "k1", Secret: secret(1)})
 	tok := encrypt(t, c, plaintext)

@@ -380,10 +380,12 @@ func (c *Codec) checkHeader(seg []byte) error {
 
 // decode decodes the base64url segment src into dst, which must hold
 // b64.DecodedLen(len(src)) bytes. It rejects the CR and LF characters that
-// encoding/base64 would otherwise skip, so a segment has a single spelling.
+// encoding/base64 would otherwise skip (every byte of src must count:
+// EncodedLen of what was decoded is len(src)), so a segment has a single
+// spelling.
 func decode(dst, src []byte) ([]byte, error) {
 	n, err := b64.Decode(dst, src)
-	if err != nil || n != b64.DecodedLen(len(src)) {
+	if err != nil || n != b64.DecodedLen(len(src)) || b64.EncodedLen(n) != len(src) {
 		return nil, errBase64
 	}
 	return dst[:n], nil

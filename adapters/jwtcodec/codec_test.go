@@ -563,3 +563,26 @@ func BenchmarkBaselineParseWithClaims(b *testing.B) {
 		}
 	}
 }
+
+// encoding/base64 skips CR and LF; a token must still have one spelling.
+// HS384's 64-character signature is a multiple of 4, where a full decoded
+// length alone would let one through; subjects of 1 to 4 bytes give the
+// payload every length modulo 4.
+func TestParseRefusesSkippedCharacters(t *testing.T) {
+	for _, method := range []string{"HS256", "HS384", "HS512"} {
+		c := newCodec(t, jwtcodec.Config{Method: method, Key: key(64)})
+		for n := 1; n <= 4; n++ {
+			cl := accessClaims()
+			cl.Subject = strings.Repeat("u", n)
+			tok, err := c.Sign(cl, nil)
+			require.NoError(t, err)
+			for i := 0; i <= len(tok); i++ {
+				for _, ch := range "\r\n" {
+					_, err := c.Parse([]byte(tok[:i]+string(ch)+tok[i:]), nil)
+					require.True(t, errors.Is(err, domain.ErrMalformed) || errors.Is(err, domain.ErrInvalid),
+						"%s: %q at %d: %v", method, ch, i, err)
+				}
+			}
+		}
+	}
+}
