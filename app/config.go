@@ -51,9 +51,9 @@ type Config struct {
 	// not decrypted, verified and decoded again (its client binding,
 	// generation and session are checked on every request all the same).
 	// The Service keeps a copy of each token and its claims in memory,
-	// next to the keys. It needs a codec that tells its clock (jwtcodec.Codec does) and,
-	// with UserFromToken, plain-data user claims (as above); otherwise
-	// it is off. Default DefaultTokenMemo (4096); negative turns it off;
+	// next to the keys. It needs a codec that tells its clock
+	// (jwtcodec.Codec does) and, with UserFromToken, plain-data user
+	// claims (as above); otherwise it is off. Default DefaultTokenMemo (4096); negative turns it off;
 	// at most MaxTokenMemo.
 	TokenMemo int
 	// Issuer and Audience are written to every token (iss, aud). Default

@@ -33,8 +33,8 @@ const MaxTokenMemo = 1 << 20
 // the last token hashed to it, so memory stays bounded (a copy of the
 // token and its claims: about 1.5 times the token's length, 974 bytes a
 // slot for a 628-byte token when measured, at most about 30 KB for the
-// largest) and a miss only costs the work it
-// saves otherwise, plus hashing.
+// largest) and a miss only costs the work it saves otherwise, plus
+// hashing.
 type tokenMemo[U any] struct {
 	seed  maphash.Seed
 	slots []atomic.Pointer[tokenEntry[U]]
