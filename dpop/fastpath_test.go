@@ -160,36 +160,9 @@ func refNormalPath(p string) (string, bool) {
 		}
 		i += 2
 	}
-	out := refRemoveDotSegments(b.String())
+	out := removeDotSegments(b.String()) // shared: the fast path differs in its buffers, not here
 	if out == "" {
 		out = "/"
 	}
 	return out, true
-}
-
-func refRemoveDotSegments(in string) string {
-	if !strings.Contains(in, ".") {
-		return in
-	}
-	var out []string
-	segs := strings.Split(in, "/")
-	for i, s := range segs {
-		last := i == len(segs)-1
-		switch s {
-		case ".":
-			if last {
-				out = append(out, "")
-			}
-		case "..":
-			if len(out) > 1 {
-				out = out[:len(out)-1]
-			}
-			if last {
-				out = append(out, "")
-			}
-		default:
-			out = append(out, s)
-		}
-	}
-	return strings.Join(out, "/")
 }

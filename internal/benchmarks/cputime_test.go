@@ -6,10 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/jwtauth/jwtauth/app"
-	"github.com/jwtauth/jwtauth/internal/floor"
 )
 
 // TestFloorRatioCPU measures Authenticate (as BenchmarkAuthenticateBigcache,
@@ -27,15 +24,7 @@ func TestFloorRatioCPU(t *testing.T) {
 	if os.Getenv("JWTAUTH_CPU") != "1" {
 		t.Skip("set JWTAUTH_CPU=1 to measure")
 	}
-	signKey, encKey := randomKey(t), randomKey(t)
-	codec, cph := newCryptoWith(t, signKey, encKey)
-	issuer, err := app.New(app.Config{UserFromToken: true},
-		app.Deps[User]{Store: memoryBackend(t).store, Codec: codec, Cipher: cph})
-	require.NoError(t, err)
-	pair, err := issuer.Login(context.Background(), "alice", alice, laptop)
-	require.NoError(t, err)
-	f, err := floor.New(encKey, signKey)
-	require.NoError(t, err)
+	f, floorToken := newFloor(t)
 
 	svc := newService(t, memoryBackend(t))
 	token := login(t, svc)
@@ -46,7 +35,7 @@ func TestFloorRatioCPU(t *testing.T) {
 	const rounds, calls = 15, 20_000
 	var floorNs, authNs, firstNs []float64
 	for range rounds {
-		floorNs = append(floorNs, cpuPerCall(t, calls, func() error { return f.Check(pair.AccessToken) }))
+		floorNs = append(floorNs, cpuPerCall(t, calls, func() error { return f.Check(floorToken) }))
 		authNs = append(authNs, cpuPerCall(t, calls, func() error {
 			_, err := svc.Authenticate(ctx, token, laptop)
 			return err

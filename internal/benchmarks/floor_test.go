@@ -18,19 +18,7 @@ import (
 // BenchmarkAuthenticateBigcache, in the same package, so the ratio of the
 // two comes from one run.
 func BenchmarkFloor(b *testing.B) {
-	signKey, encKey := randomKey(b), randomKey(b)
-	codec, cph := newCryptoWith(b, signKey, encKey)
-	svc, err := app.New(app.Config{UserFromToken: true},
-		app.Deps[User]{Store: memoryBackend(b).store, Codec: codec, Cipher: cph})
-	require.NoError(b, err)
-	pair, err := svc.Login(context.Background(), "alice", alice, laptop)
-	require.NoError(b, err)
-	token := pair.AccessToken
-
-	f, err := floor.New(encKey, signKey)
-	require.NoError(b, err)
-	require.NoError(b, f.Check(token), "the floor must accept a real token")
-
+	f, token := newFloor(b)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(token)))
 	for b.Loop() {
@@ -38,4 +26,22 @@ func BenchmarkFloor(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// newFloor returns a floor checker and a real access token it accepts,
+// issued by the assembly of BenchmarkAuthenticateBigcache with the
+// checker's keys.
+func newFloor(tb testing.TB) (*floor.Checker, string) {
+	tb.Helper()
+	signKey, encKey := randomKey(tb), randomKey(tb)
+	codec, cph := newCryptoWith(tb, signKey, encKey)
+	svc, err := app.New(app.Config{UserFromToken: true},
+		app.Deps[User]{Store: memoryBackend(tb).store, Codec: codec, Cipher: cph})
+	require.NoError(tb, err)
+	pair, err := svc.Login(context.Background(), "alice", alice, laptop)
+	require.NoError(tb, err)
+	f, err := floor.New(encKey, signKey)
+	require.NoError(tb, err)
+	require.NoError(tb, f.Check(pair.AccessToken), "the floor must accept a real token")
+	return f, pair.AccessToken
 }

@@ -212,11 +212,21 @@ var loadClient = domain.ClientInfo{IP: netip.MustParseAddr("127.0.0.1"), DeviceI
 // a warm bigcache, the user claims from the token.
 func jwtauthServer(t *testing.T) target {
 	t.Helper()
-	svc := newService(t, memoryBackend(t))
+	e, header := jwtauthEcho(t)
+	return target{name: "jwtauth", url: serve(t, e, "/hello"), header: header}
+}
+
+// jwtauthEcho is Echo serving GET /hello (the user's name) behind the
+// echoauth middleware over a Service with a warm bigcache and the user
+// claims from the token, and the headers of the load generator's
+// requests: alice's access token and device.
+func jwtauthEcho(tb testing.TB) (*echo.Echo, http.Header) {
+	tb.Helper()
+	svc := newService(tb, memoryBackend(tb))
 	pair, err := svc.Login(context.Background(), "alice", alice, loadClient)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	auth, err := echoauth.New(echoauth.Config[User]{Service: svc})
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	e := echo.New()
 	e.GET("/hello", func(c echo.Context) error {
 		p, ok := echoauth.Principal[User](c)
@@ -225,10 +235,10 @@ func jwtauthServer(t *testing.T) target {
 		}
 		return c.String(http.StatusOK, p.User.Name)
 	}, auth.Middleware())
-	return target{name: "jwtauth", url: serve(t, e, "/hello"), header: http.Header{
+	return e, http.Header{
 		"Authorization": {"Bearer " + pair.AccessToken},
 		"X-Device-Id":   {loadClient.DeviceID},
-	}}
+	}
 }
 
 // echoJWTServer is Echo with labstack/echo-jwt parsing an HS256 token of

@@ -1,15 +1,12 @@
 package benchmarks
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
-
-	"github.com/jwtauth/jwtauth/adapters/echoauth"
 )
 
 // benchmarkServe measures e.ServeHTTP of one GET /hello carrying header,
@@ -54,21 +51,6 @@ func BenchmarkServeBare(b *testing.B) {
 // BenchmarkServeBare, and Authenticate's share of it is
 // BenchmarkAuthenticateBigcache.
 func BenchmarkServeEchoauth(b *testing.B) {
-	svc := newService(b, memoryBackend(b))
-	pair, err := svc.Login(context.Background(), "alice", alice, loadClient)
-	require.NoError(b, err)
-	auth, err := echoauth.New(echoauth.Config[User]{Service: svc})
-	require.NoError(b, err)
-	e := echo.New()
-	e.GET("/hello", func(c echo.Context) error {
-		p, ok := echoauth.Principal[User](c)
-		if !ok {
-			return echo.ErrUnauthorized
-		}
-		return c.String(http.StatusOK, p.User.Name)
-	}, auth.Middleware())
-	benchmarkServe(b, e, http.Header{
-		"Authorization": {"Bearer " + pair.AccessToken},
-		"X-Device-Id":   {loadClient.DeviceID},
-	})
+	e, header := jwtauthEcho(b)
+	benchmarkServe(b, e, header)
 }
